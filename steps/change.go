@@ -63,3 +63,9 @@ type Decisions struct {
 	// EditCIFile allows adding the include: line to .gitlab-ci.yml.
 	EditCIFile bool
 }
+
+// InlinePolicy is a named inline permissions policy document (JSON).
+type InlinePolicy struct {
+	Name     string `json:"name"`
+	Document string `json:"document"`
+}
