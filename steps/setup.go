@@ -1,0 +1,237 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"gitlab-oidc/internal/gitlabapi"
+)
+
+// AWSIdentity is who the AWS credentials belong to.
+type AWSIdentity struct {
+	Account   string `json:"account"`
+	ARN       string `json:"arn"`
+	Partition string `json:"partition"`
+	Region    string `json:"region"`
+	Profile   string `json:"profile,omitempty"`
+}
+
+// GitLabIdentity is who the GitLab token belongs to.
+type GitLabIdentity struct {
+	URL         string                `json:"url"`
+	Username    string                `json:"username"`
+	AccessLevel gitlabapi.AccessLevel `json:"access_level"`
+	TokenSource string                `json:"token_source"` // "GITLAB_TOKEN", "glab config", ...
+}
+
+// IssuerStatus is what the issuer probe found, as shown on the Connect screen.
+type IssuerStatus struct {
+	URL             string `json:"url"`
+	Source          string `json:"source"` // "discovery", "--issuer-url", "GitLab URL"
+	DiscoveryMillis int64  `json:"discovery_ms"`
+	JWKSMillis      int64  `json:"jwks_ms"`
+	PubliclyTrusted bool   `json:"publicly_trusted"`
+	Thumbprint      string `json:"thumbprint,omitempty"`
+	OK              bool   `json:"ok"`
+	Warning         string `json:"warning,omitempty"`
+}
+
+// Existing is what already exists for the default choices.
+type Existing struct {
+	ProviderARN       string              `json:"provider_arn,omitempty"`
+	ProviderClientIDs []string            `json:"provider_client_ids,omitempty"`
+	RoleARN           string              `json:"role_arn,omitempty"`
+	Variable          *gitlabapi.Variable `json:"variable,omitempty"`
+}
+
+// Connection is everything the Connect screen shows, found before asking
+// the user anything.
+type Connection struct {
+	Simulated     bool           `json:"simulated"`
+	AWS           AWSIdentity    `json:"aws"`
+	GitLab        GitLabIdentity `json:"gitlab"`
+	Project       ProjectInfo    `json:"project"`
+	ProjectSource string         `json:"project_source"`
+	Issuer        IssuerStatus   `json:"issuer"`
+	Existing      Existing       `json:"existing"`
+	// Problems are things that will make setup fail (missing access), said
+	// in words with what to do.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// TemplateChoice selects a permissions template with its parameters.
+type TemplateChoice struct {
+	ID     string            `json:"id"`
+	Params map[string]string `json:"params"`
+}
+
+// Choices are the user's answers (flags or wizard screens).
+type Choices struct {
+	Allow             []Allow
+	Audience          string
+	RoleName          string
+	PolicyARNs        []string
+	Templates         []TemplateChoice
+	MaxSessionSeconds int32
+	VariableKey       string
+	VariableScope     string // project (default) or group
+	Group             string
+	EnvironmentScope  string
+	// Protected overrides the default (protected only when every allowed ref is).
+	Protected     *bool
+	SubComponents []string
+	// PinProjectID pins gitlab.com:project_id (default true on gitlab.com).
+	PinProjectID *bool
+	SnippetStyle string
+	SnippetPath  string
+	CIFile       string
+}
+
+// DefaultChoices are the least-privilege defaults for a connection: the
+// project's default branch only.
+func DefaultChoices(conn *Connection) Choices {
+	branch := conn.Project.DefaultBranch
+	if branch == "" {
+		branch = "main"
+	}
+	return Choices{
+		Allow:             []Allow{{Kind: AllowBranch, Pattern: branch}},
+		Audience:          conn.Issuer.URL,
+		MaxSessionSeconds: 3600,
+		VariableKey:       "AWS_ROLE_ARN",
+		VariableScope:     "project",
+		EnvironmentScope:  "*",
+		SnippetStyle:      "explicit",
+		SnippetPath:       ".gitlab/ci/aws-oidc.yml",
+		CIFile:            ".gitlab-ci.yml",
+	}
+}
+
+// NewPlan resolves choices against the connection into a complete plan.
+func NewPlan(conn *Connection, ch Choices) (Plan, error) {
+	def := DefaultChoices(conn)
+	if len(ch.Allow) == 0 {
+		ch.Allow = def.Allow
+	}
+	if ch.Audience == "" {
+		ch.Audience = def.Audience
+	}
+	if ch.MaxSessionSeconds == 0 {
+		ch.MaxSessionSeconds = def.MaxSessionSeconds
+	}
+	if ch.VariableKey == "" {
+		ch.VariableKey = def.VariableKey
+	}
+	if ch.VariableScope == "" {
+		ch.VariableScope = def.VariableScope
+	}
+	if ch.EnvironmentScope == "" {
+		ch.EnvironmentScope = def.EnvironmentScope
+	}
+	if ch.SnippetStyle == "" {
+		ch.SnippetStyle = def.SnippetStyle
+	}
+	if ch.SnippetPath == "" {
+		ch.SnippetPath = def.SnippetPath
+	}
+	if ch.CIFile == "" {
+		ch.CIFile = def.CIFile
+	}
+	inst := Instance{URL: conn.GitLab.URL, IssuerURL: strings.TrimSuffix(conn.Issuer.URL, "/")}
+	if err := ValidateIssuer(inst.IssuerURL); err != nil {
+		return Plan{}, err
+	}
+	p := Plan{
+		AccountID:         conn.AWS.Account,
+		Partition:         conn.AWS.Partition,
+		Region:            conn.AWS.Region,
+		Instance:          inst,
+		Audience:          ch.Audience,
+		Project:           conn.Project,
+		Allow:             ch.Allow,
+		NewSubComponents:  ch.SubComponents,
+		PinProjectID:      inst.IsGitLabCom(),
+		RoleName:          ch.RoleName,
+		MaxSessionSeconds: ch.MaxSessionSeconds,
+		PolicyARNs:        ch.PolicyARNs,
+		SnippetStyle:      ch.SnippetStyle,
+		SnippetPath:       ch.SnippetPath,
+		CIFile:            ch.CIFile,
+		Tags:              map[string]string{"managed-by": "gitlab-oidc", "gitlab-project": conn.Project.Path},
+	}
+	if ch.PinProjectID != nil {
+		p.PinProjectID = *ch.PinProjectID && inst.IsGitLabCom()
+	}
+	if p.RoleName == "" {
+		p.RoleName = DefaultRoleName(conn.Project.Path, ch.Allow)
+	}
+	if p.MaxSessionSeconds < 3600 || p.MaxSessionSeconds > 43200 {
+		return Plan{}, fmt.Errorf("--max-session %d: IAM allows 3600 to 43200 seconds (1 to 12 hours)", p.MaxSessionSeconds)
+	}
+	if ch.SnippetStyle != "explicit" && ch.SnippetStyle != "native" {
+		return Plan{}, fmt.Errorf("--snippet-style %q: use explicit or native", ch.SnippetStyle)
+	}
+	if ch.VariableScope != "project" && ch.VariableScope != "group" {
+		return Plan{}, fmt.Errorf("--variable-scope %q: use project or group", ch.VariableScope)
+	}
+	p.Variable = VariablePlan{Key: ch.VariableKey, Scope: ch.VariableScope, Group: ch.Group, EnvironmentScope: ch.EnvironmentScope}
+	if ch.VariableScope == "group" && p.Variable.Group == "" {
+		p.Variable.Group = parentPath(conn.Project.Path)
+	}
+	p.Variable.Protected = p.AllRefsProtected()
+	if ch.Protected != nil {
+		p.Variable.Protected = *ch.Protected
+	}
+	p.Warnings = planWarnings(p)
+	if _, _, err := p.SubValues(); err != nil {
+		return Plan{}, err
+	}
+	return p, nil
+}
+
+func parentPath(projectPath string) string {
+	if i := strings.LastIndex(projectPath, "/"); i > 0 {
+		return projectPath[:i]
+	}
+	return projectPath
+}
+
+// planWarnings says what is risky about the plan in words.
+func planWarnings(p Plan) []string {
+	var w []string
+	for _, a := range p.Allow {
+		if a.Kind != AllowProtected && a.Pattern == "*" {
+			w = append(w, fmt.Sprintf("%s:* lets any %s of %s assume the role: any developer who can push can use it", a.Kind, a.Kind, p.Project.Path))
+		} else if a.Kind != AllowProtected && a.Wildcard() {
+			w = append(w, fmt.Sprintf("%s uses StringLike: every %s matching %q can assume the role", a, a.Kind, a.Pattern))
+		}
+	}
+	if p.Variable.Protected {
+		for _, a := range p.Allow {
+			if !RefProtected(a, p.Project) {
+				w = append(w, fmt.Sprintf("%s is protected but %s is not: jobs there will see an empty %s", p.Variable.Key, a.Describe(), p.Variable.Key))
+			}
+		}
+	}
+	if len(p.NewSubComponents) > 0 {
+		w = append(w, fmt.Sprintf("the project's sub claim will become %s: other roles that match the old shape (%s) will stop matching",
+			strings.Join(p.NewSubComponents, ","), strings.Join(p.Project.SubComponents, ",")))
+	}
+	if !p.Instance.IsGitLabCom() && !contains(p.SubComponents(), "project_id") {
+		w = append(w, "access is pinned by project path: a renamed or deleted project's path can be taken over; consider --sub-components project_id,ref_type,ref")
+	}
+	return w
+}
+
+// Step is one apply step the wizard shows as a checklist line.
+type Step struct {
+	ID    string
+	Title string
+	Run   func(ctx context.Context) ([]Change, error)
+}
+
+// ErrNoSub is returned whenever a trust policy without a sub condition would
+// be created.
+var ErrNoSub = errors.New("refusing to create a trust policy without a sub condition: it would let every project on the instance assume the role")
