@@ -235,3 +235,27 @@ type Step struct {
 // ErrNoSub is returned whenever a trust policy without a sub condition would
 // be created.
 var ErrNoSub = errors.New("refusing to create a trust policy without a sub condition: it would let every project on the instance assume the role")
+
+// FileDiff is a pending change to a file in the checkout.
+type FileDiff struct {
+	Path string `json:"path"`
+	Diff string `json:"diff"`
+}
+
+// Preview is what the Review screen and --dry-run show: every change, the
+// exact trust policy, the snippet and the file diffs, computed with reads only.
+type Preview struct {
+	Changes     []Change         `json:"changes"`
+	TrustPolicy string           `json:"trust_policy"`
+	Snippet     string           `json:"snippet"`
+	FileDiffs   []FileDiff       `json:"file_diffs,omitempty"`
+	Conflicts   []*ConflictError `json:"conflicts,omitempty"`
+}
+
+// TemplateInfo describes a permissions template for the Permissions screen.
+type TemplateInfo struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Params      []string `json:"params"`
+}
