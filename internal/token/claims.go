@@ -5,7 +5,9 @@ package token
 import "time"
 
 // Claims are the decoded claims of a GitLab ID token. Raw keeps every claim as
-// decoded JSON so that conditions on any key can be evaluated.
+// decoded JSON so that conditions on any key can be evaluated; numbers in Raw
+// are json.Number (their exact text), so use Value to read a claim as IAM
+// would compare it.
 type Claims struct {
 	Issuer    string
 	Subject   string
@@ -27,6 +29,12 @@ type Claims struct {
 	UserID, UserLogin          string
 	UserEmail, UserAccessLevel string
 	RunnerEnvironment          string
+
+	// JobProjectID and JobProjectPath name the project that runs the job
+	// (GitLab 18.4+); they differ from ProjectID/ProjectPath for fork merge
+	// request pipelines, which is worth showing when a sub does not match.
+	JobProjectID, JobProjectPath string
+	RunnerID, SHA                string
 
 	Raw map[string]any
 }
