@@ -9,6 +9,11 @@ type Document struct {
 	Version    string
 	ID         string
 	Statements []Statement
+	// Warnings lists what Parse accepted but the author probably did not
+	// mean, above all duplicate JSON keys: IAM (like encoding/json) keeps only
+	// the last of two equal keys, so a second "StringEquals" block silently
+	// drops the first one's conditions. Marshal does not write them.
+	Warnings []string
 }
 
 // Statement is one statement of a policy document.
@@ -23,15 +28,17 @@ type Statement struct {
 	Actions      []string
 	NotActions   []string
 	Resources    []string
+	NotResources []string
 	Conditions   []Condition
 }
 
 // Principal is the Principal (or NotPrincipal) element. Any is true for "*".
 type Principal struct {
-	Any       bool
-	AWS       []string
-	Federated []string
-	Service   []string
+	Any           bool
+	AWS           []string
+	CanonicalUser []string
+	Federated     []string
+	Service       []string
 }
 
 // Condition is one operator/key pair of a Condition block with its values.
