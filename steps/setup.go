@@ -38,6 +38,10 @@ type IssuerStatus struct {
 	Warning         string `json:"warning,omitempty"`
 }
 
+// IssuerProbe looks at an issuer the way STS will and reports what it found.
+// The real one wraps internal/issuer; the demo and tests pass their own.
+type IssuerProbe func(ctx context.Context, issuerURL string) IssuerStatus
+
 // Existing is what already exists for the default choices.
 type Existing struct {
 	ProviderARN       string              `json:"provider_arn,omitempty"`

@@ -1,0 +1,362 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"gitlab-oidc/steps"
+)
+
+// setupFlags are the setup command's flags; every wizard choice has one.
+type setupFlags struct {
+	conn connectFlags
+
+	allow            []string
+	audience         string
+	roleName         string
+	policyARNs       []string
+	templates        []string
+	maxSession       int32
+	variableKey      string
+	variableScope    string
+	group            string
+	environmentScope string
+	protectedVar     string
+	subComponents    string
+	pinProjectID     bool
+	snippetStyle     string
+	snippetPath      string
+	gitlabCIFile     string
+	printSnippet     bool
+	dryRun           bool
+	yes              bool
+	allowAdmin       bool
+	handout          string
+	export           string
+	output           string
+}
+
+func newSetupCmd() *cobra.Command {
+	var f setupFlags
+	cmd := &cobra.Command{
+		Use:   "setup",
+		Short: "Create the OIDC provider, role, AWS_ROLE_ARN variable and pipeline snippet",
+		Long: `setup walks you through connecting a GitLab project to AWS with OIDC:
+
+  1. the IAM OIDC identity provider for your GitLab instance (created or reused)
+  2. an IAM role whose trust policy pins the token's aud and sub
+  3. the AWS_ROLE_ARN CI/CD variable, set through the GitLab API
+  4. .gitlab/ci/aws-oidc.yml with id_tokens and the STS exchange, included
+     from .gitlab-ci.yml
+
+Nothing is changed before you have seen the plan. In a terminal it is a
+wizard; with --no-tui (or without a terminal) every choice comes from flags.
+Try it without any account: gitlab-oidc setup --demo`,
+		Example: `  gitlab-oidc setup --demo
+  gitlab-oidc setup --project acme/payments --allow branch:main --dry-run --no-tui
+  gitlab-oidc setup --allow branch:main --allow tag:v* --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess --yes --no-tui --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSetup(cmd.Context(), cmd, &f)
+		},
+	}
+	fl := cmd.Flags()
+	f.conn.register(cmd)
+	fl.StringArrayVar(&f.allow, "allow", nil, "who may assume the role: branch:NAME, tag:PATTERN, branch:* or protected (repeatable; default: the default branch)")
+	fl.StringVar(&f.audience, "audience", "", "the id_tokens aud and provider client ID (default: the issuer URL; sts.amazonaws.com is common)")
+	fl.StringVar(&f.roleName, "role-name", "", "IAM role name (default: gitlab-<project path>-<ref>)")
+	fl.StringArrayVar(&f.policyARNs, "policy-arn", nil, "managed policy to attach (repeatable)")
+	fl.StringArrayVar(&f.templates, "template", nil, "inline policy template ID:param=value,... (repeatable; see --help-templates)")
+	fl.Int32Var(&f.maxSession, "max-session", 3600, "role MaxSessionDuration in seconds (3600-43200)")
+	fl.StringVar(&f.variableKey, "variable", "AWS_ROLE_ARN", "name of the CI/CD variable that holds the role ARN")
+	fl.StringVar(&f.variableScope, "variable-scope", "project", "where the variable lives: project or group")
+	fl.StringVar(&f.group, "group", "", "group for --variable-scope group (default: the project's parent group)")
+	fl.StringVar(&f.environmentScope, "environment-scope", "*", "environment scope of the variable")
+	fl.StringVar(&f.protectedVar, "protected-variable", "auto", "protect the variable: auto (when every allowed ref is protected), true or false")
+	fl.StringVar(&f.subComponents, "sub-components", "", "set the project's ci_id_token_sub_claim_components first, e.g. project_id,ref_type,ref")
+	fl.BoolVar(&f.pinProjectID, "pin-project-id", true, "on gitlab.com also pin gitlab.com:project_id (a renamed project's path can be taken over)")
+	fl.StringVar(&f.snippetStyle, "snippet-style", "explicit", "explicit (aws sts assume-role-with-web-identity) or native (AWS_WEB_IDENTITY_TOKEN_FILE)")
+	fl.StringVar(&f.snippetPath, "ci-file", steps.DefaultSnippetPath, "where to write the snippet, relative to the checkout")
+	fl.StringVar(&f.gitlabCIFile, "gitlab-ci", steps.DefaultCIFile, "the pipeline file that includes the snippet")
+	fl.BoolVar(&f.printSnippet, "print-snippet", false, "print the snippet to stdout instead of writing files")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and the exact trust policy; make no write call")
+	fl.BoolVar(&f.yes, "yes", false, "apply without asking, including replacing what differs (plain mode)")
+	fl.BoolVar(&f.allowAdmin, "allow-admin", false, "confirm attaching AdministratorAccess (plain mode)")
+	fl.StringVar(&f.handout, "handout", "", "also write a Markdown hand-out for the project team to FILE")
+	fl.StringVar(&f.export, "export", "", "write terraform or cloudformation instead of calling the APIs")
+	fl.StringVarP(&f.output, "output", "o", "", "file for --export (default: stdout)")
+	return cmd
+}
+
+// choices turns the flags into wizard choices.
+func (f *setupFlags) choices() (steps.Choices, error) {
+	ch := steps.Choices{
+		Audience:          f.audience,
+		RoleName:          f.roleName,
+		PolicyARNs:        f.policyARNs,
+		MaxSessionSeconds: f.maxSession,
+		VariableKey:       f.variableKey,
+		VariableScope:     f.variableScope,
+		Group:             f.group,
+		EnvironmentScope:  f.environmentScope,
+		SnippetStyle:      f.snippetStyle,
+		SnippetPath:       f.snippetPath,
+		CIFile:            f.gitlabCIFile,
+	}
+	pin := f.pinProjectID
+	ch.PinProjectID = &pin
+	for _, s := range f.allow {
+		a, err := steps.ParseAllow(s)
+		if err != nil {
+			return ch, usageError("%v", err)
+		}
+		ch.Allow = append(ch.Allow, a)
+	}
+	switch f.protectedVar {
+	case "auto":
+	case "true", "false":
+		v := f.protectedVar == "true"
+		ch.Protected = &v
+	default:
+		return ch, usageError("--protected-variable %q: use auto, true or false", f.protectedVar)
+	}
+	if f.subComponents != "" {
+		for _, c := range strings.Split(f.subComponents, ",") {
+			ch.SubComponents = append(ch.SubComponents, strings.TrimSpace(c))
+		}
+	}
+	for _, t := range f.templates {
+		tc, err := parseTemplateFlag(t)
+		if err != nil {
+			return ch, err
+		}
+		ch.Templates = append(ch.Templates, tc)
+	}
+	return ch, nil
+}
+
+// parseTemplateFlag parses "s3-deploy:bucket=my-bucket,prefix=site/".
+func parseTemplateFlag(s string) (steps.TemplateChoice, error) {
+	id, rest, _ := strings.Cut(s, ":")
+	tc := steps.TemplateChoice{ID: id, Params: map[string]string{}}
+	if id == "" {
+		return tc, usageError("--template %q: expected ID:param=value,...", s)
+	}
+	if rest == "" {
+		return tc, nil
+	}
+	for _, kv := range strings.Split(rest, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return tc, usageError("--template %q: %q is not param=value", s, kv)
+		}
+		tc.Params[k] = v
+	}
+	return tc, nil
+}
+
+func runSetup(ctx context.Context, cmd *cobra.Command, f *setupFlags) error {
+	if f.conn.format != "text" && f.conn.format != "json" {
+		return usageError("--format %q: use text or json", f.conn.format)
+	}
+	if f.export != "" && f.export != "terraform" && f.export != "cloudformation" {
+		return usageError("--export %q: use terraform or cloudformation", f.export)
+	}
+	ch, err := f.choices()
+	if err != nil {
+		return err
+	}
+	runner, err := f.conn.runner(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if !f.conn.plain(cmd) && !f.printSnippet && !f.dryRun && f.export == "" {
+		return runSetupTUI(ctx, cmd, runner, ch, f)
+	}
+	return runSetupPlain(ctx, runner, ch, f, cmd.InOrStdin(), stdout, stderr)
+}
+
+// runSetupTUI is replaced by the wizard in setup_tui.go.
+var runSetupTUI = func(ctx context.Context, cmd *cobra.Command, r *steps.Runner, ch steps.Choices, f *setupFlags) error {
+	return runSetupPlain(ctx, r, ch, f, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+}
+
+// setupReport is --format json's output.
+type setupReport struct {
+	Simulated   bool            `json:"simulated"`
+	DryRun      bool            `json:"dry_run"`
+	ProviderARN string          `json:"provider_arn"`
+	RoleARN     string          `json:"role_arn"`
+	Variable    string          `json:"variable"`
+	SnippetPath string          `json:"snippet_path"`
+	TrustPolicy json.RawMessage `json:"trust_policy,omitempty"`
+	Warnings    []string        `json:"warnings,omitempty"`
+	Changes     []steps.Change  `json:"changes"`
+	Writes      int             `json:"writes"`
+}
+
+func runSetupPlain(ctx context.Context, r *steps.Runner, ch steps.Choices, f *setupFlags, stdin io.Reader, stdout, stderr io.Writer) error {
+	p := newPrinter(stderr, f.conn.noColor())
+	if r.Env.Simulated {
+		p.line("SIMULATED (demo): an in-process AWS account and GitLab project; nothing leaves this machine")
+	}
+	p.step("Connecting to AWS, GitLab and the issuer")
+	conn, err := r.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	printConnection(p, conn)
+	if len(conn.Problems) > 0 {
+		return fmt.Errorf("setup cannot continue:\n  - %s", strings.Join(conn.Problems, "\n  - "))
+	}
+	plan, err := r.Plan(conn, ch)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	for _, arn := range plan.PolicyARNs {
+		if steps.IsAdministrator(arn) && !f.allowAdmin {
+			return usageError("%s gives every allowed job full control of the account; pass --allow-admin to confirm, or choose a narrower policy or --template", arn)
+		}
+	}
+	if f.printSnippet {
+		snippet, err := steps.RenderSnippet(plan.SnippetSpec())
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, snippet)
+		return nil
+	}
+	if f.export != "" {
+		return runExport(plan, f, stdout)
+	}
+	preview, err := r.Preview(ctx, plan, decisionsFor(f.yes))
+	if err != nil {
+		return err
+	}
+	printPlan(p, plan, preview)
+	report := setupReport{
+		Simulated: r.Env.Simulated, DryRun: f.dryRun,
+		ProviderARN: plan.ProviderARN(), RoleARN: plan.RoleARN(),
+		Variable: plan.Variable.Key, SnippetPath: plan.SnippetPath,
+		TrustPolicy: json.RawMessage(preview.TrustPolicy), Warnings: plan.Warnings,
+	}
+	if f.dryRun {
+		report.Changes = preview.Changes
+		return writeSetupReport(stdout, f.conn.format, report, plan, preview, true)
+	}
+	if len(preview.Conflicts) > 0 && !f.yes {
+		var names []string
+		for _, c := range preview.Conflicts {
+			names = append(names, c.Resource+" "+c.Name)
+		}
+		return fmt.Errorf("these exist and differ from the plan (diffs above): %s; rerun with --yes to apply the changes shown, or choose other names", strings.Join(names, ", "))
+	}
+	if !hasWrites(preview.Changes) {
+		p.ok("Nothing to do: AWS, GitLab and the files already match the plan (no write calls made)")
+		report.Changes = preview.Changes
+		return writeSetupReport(stdout, f.conn.format, report, plan, preview, false)
+	}
+	if !f.yes {
+		return usageError("setup would make the changes above; pass --yes to apply them (or --dry-run to only print the plan)")
+	}
+	changes, err := r.Apply(ctx, plan, decisionsFor(true), func(s steps.Step, ch []steps.Change, err error, took time.Duration) {
+		if err != nil {
+			p.fail(fmt.Sprintf("%s (%s): %v", s.Title, took.Round(time.Millisecond), err))
+			return
+		}
+		p.ok(fmt.Sprintf("%s: %s (%s)", s.Title, summarize(ch), took.Round(time.Millisecond)))
+	})
+	report.Changes = changes
+	for _, c := range changes {
+		if c.IsWrite() && c.Applied {
+			report.Writes++
+		}
+	}
+	if err != nil {
+		printDone(p, changes)
+		if errors.Is(err, context.Canceled) {
+			return &exitError{code: exitAborted, err: fmt.Errorf("aborted; %s", doneSentence(changes))}
+		}
+		return fmt.Errorf("%w\n%s; run setup again to finish: every step is idempotent", err, doneSentence(changes))
+	}
+	if f.handout != "" {
+		if err := writeHandoutFile(f.handout, plan, preview.Snippet, changes); err != nil {
+			return err
+		}
+		p.ok("Hand-out written to " + f.handout)
+	}
+	return writeSetupReport(stdout, f.conn.format, report, plan, preview, false)
+}
+
+func decisionsFor(yes bool) steps.Decisions {
+	return steps.Decisions{AddTrustStatement: yes, AddClientID: yes, ReplaceVariable: yes, OverwriteFiles: yes, EditCIFile: yes}
+}
+
+func hasWrites(changes []steps.Change) bool {
+	for _, c := range changes {
+		if c.IsWrite() {
+			return true
+		}
+	}
+	return false
+}
+
+func summarize(changes []steps.Change) string {
+	if len(changes) == 0 {
+		return "nothing to do"
+	}
+	var parts []string
+	for _, c := range changes {
+		parts = append(parts, string(c.Action)+" "+c.Name)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// doneSentence says what exists now after a partial run.
+func doneSentence(changes []steps.Change) string {
+	var done []string
+	for _, c := range changes {
+		if c.Applied && c.IsWrite() {
+			done = append(done, string(c.Action)+"d "+c.Resource+" "+c.Name)
+		}
+	}
+	if len(done) == 0 {
+		return "nothing was changed"
+	}
+	return "already done: " + strings.Join(done, "; ")
+}
+
+func writeSetupReport(w io.Writer, format string, r setupReport, plan steps.Plan, pv steps.Preview, dryRun bool) error {
+	if format == "json" {
+		if r.Changes == nil {
+			r.Changes = []steps.Change{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	if dryRun {
+		fmt.Fprintf(w, "Dry run: no write call was made.\n\nTrust policy for %s:\n%s\n", plan.RoleARN(), pv.TrustPolicy)
+		return nil
+	}
+	fmt.Fprintf(w, "Role ARN:   %s\nVariable:   %s (%s %s)\nSnippet:    %s\nNext:       push to a branch the role allows and watch the aws-oidc-check job.\nIf it fails: gitlab-oidc doctor --role-arn %s --job <job URL>\n",
+		plan.RoleARN(), plan.Variable.Key, plan.Variable.Scope, plan.Variable.EnvironmentScope, plan.SnippetPath, plan.RoleARN())
+	return nil
+}
+
+func writeHandoutFile(path string, plan steps.Plan, snippet string, changes []steps.Change) error {
+	body := steps.RenderHandout(plan, snippet, changes)
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		return fmt.Errorf("write hand-out %s: %w", path, err)
+	}
+	return nil
+}
