@@ -50,6 +50,15 @@ func (u *user) sees(fullPath, visibility string) bool {
 	return visibility != "private" || u.may(fullPath, gitlabapi.Guest)
 }
 
+func (u *user) memberInside(groupPath string) bool {
+	for p, level := range u.access {
+		if level > gitlabapi.NoAccess && strings.HasPrefix(p, groupPath+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // visibleProject resolves :id, answering 404 (as GitLab does for private
 // projects) when it does not exist or the user cannot see it.
 func (f *Fake) visibleProject(c *call, id string) *project {
@@ -61,9 +70,11 @@ func (f *Fake) visibleProject(c *call, id string) *project {
 	return p
 }
 
+// visibleGroup resolves a group :id. As on GitLab, a private group is
+// visible to its members and to members of anything inside it.
 func (f *Fake) visibleGroup(c *call, id string) *group {
 	g := f.findGroup(id)
-	if g == nil || !c.user.sees(g.fullPath, g.visibility) {
+	if g == nil || !(c.user.sees(g.fullPath, g.visibility) || c.user.memberInside(g.fullPath)) {
 		c.notFound("Group")
 		return nil
 	}
