@@ -1,0 +1,128 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"gitlab-oidc/internal/gitlabapi"
+)
+
+// twoColumnWidth is the body width from which screens put related blocks
+// side by side instead of one under the other.
+const twoColumnWidth = 110
+
+// pad right-pads s with spaces to the visible width w (styled text counts
+// by its printed width).
+func pad(s string, w int) string {
+	if n := lipgloss.Width(s); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// columns lays two blocks side by side when the body is wide enough, else
+// one under the other with a blank line between.
+func columns(width int, left, right string) string {
+	if width < twoColumnWidth {
+		return left + "\n\n" + right
+	}
+	colW := (width - 4) / 2
+	l := strings.Split(ansi.Wrap(left, colW, ""), "\n")
+	r := strings.Split(ansi.Wrap(right, colW, ""), "\n")
+	n := max(len(l), len(r))
+	out := make([]string, n)
+	for i := range n {
+		var a, b string
+		if i < len(l) {
+			a = l[i]
+		}
+		if i < len(r) {
+			b = r[i]
+		}
+		out[i] = strings.TrimRight(pad(a, colW)+"    "+b, " ")
+	}
+	return strings.Join(out, "\n")
+}
+
+// table aligns rows of cells into columns by the widest cell in each.
+func table(rows [][]string, indent string) string {
+	widths := map[int]int{}
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], lipgloss.Width(c))
+		}
+	}
+	lines := make([]string, len(rows))
+	for j, r := range rows {
+		var b strings.Builder
+		b.WriteString(indent)
+		for i, c := range r {
+			if i == len(r)-1 {
+				b.WriteString(c)
+				break
+			}
+			b.WriteString(pad(c, widths[i]+3))
+		}
+		lines[j] = strings.TrimRight(b.String(), " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// accessLevelName says a GitLab access level the way GitLab's UI does.
+func accessLevelName(l gitlabapi.AccessLevel) string {
+	switch {
+	case l >= gitlabapi.Owner:
+		return "Owner"
+	case l >= gitlabapi.Maintainer:
+		return "Maintainer"
+	case l >= gitlabapi.Developer:
+		return "Developer"
+	case l >= gitlabapi.Reporter:
+		return "Reporter"
+	case l >= gitlabapi.Guest:
+		return "Guest"
+	default:
+		return "no access"
+	}
+}
+
+// hostOf strips the scheme from a URL for compact display.
+func hostOf(u string) string {
+	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	return strings.TrimSuffix(u, "/")
+}
+
+// newInput returns a text field with the wizard's prompt.
+func newInput(placeholder string) textinput.Model {
+	ti := textinput.New()
+	ti.Prompt = "> "
+	ti.Placeholder = placeholder
+	ti.SetWidth(48)
+	return ti
+}
+
+// inputView renders a text field with the current styles (they change when
+// the terminal reports a light background).
+func inputView(ti textinput.Model, st *styles) string {
+	ti.SetStyles(st.input)
+	return ti.View()
+}
+
+// pointer marks the row the cursor is on.
+func pointer(st *styles, on bool) string {
+	if on {
+		return st.cursor.Render("▸ ")
+	}
+	return "  "
+}
+
+// radio renders a selection mark; ◉/○ read without colour too.
+func radio(st *styles, on bool) string {
+	if on {
+		return st.accent.Render("◉")
+	}
+	return "○"
+}
