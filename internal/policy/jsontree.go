@@ -129,7 +129,7 @@ func jsonError(data []byte, dec *json.Decoder, err error) error {
 	if errors.As(err, &syn) {
 		off = syn.Offset
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return fmt.Errorf("invalid JSON: the document ends early (unbalanced braces or brackets?)")
 	}
 	return fmt.Errorf("invalid JSON at %s: %v", position(data, off), err)

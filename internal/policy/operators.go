@@ -2,6 +2,7 @@ package policy
 
 import (
 	"cmp"
+	"errors"
 	"math"
 	"net/netip"
 	"strconv"
@@ -110,13 +111,23 @@ func strEquals(a, b string) bool { return a == b }
 // as 1e999999999 would make big.Rat allocate without bound.)
 func numeric(ok func(c int) bool) matchFunc {
 	return func(policyValue, requestValue string) bool {
-		p, errP := strconv.ParseFloat(strings.TrimSpace(policyValue), 64)
-		r, errR := strconv.ParseFloat(strings.TrimSpace(requestValue), 64)
-		if errP != nil || errR != nil || math.IsNaN(p) || math.IsNaN(r) {
+		p, okP := parseNumber(policyValue)
+		r, okR := parseNumber(requestValue)
+		if !okP || !okR {
 			return false
 		}
 		return ok(cmp.Compare(r, p))
 	}
+}
+
+// parseNumber accepts decimal numbers; out-of-range values become ±Inf so
+// that they still compare sensibly. NaN is not a number.
+func parseNumber(s string) (float64, bool) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false
+	}
+	return f, !math.IsNaN(f)
 }
 
 // date compares instants; IAM accepts ISO 8601 dates and times and epoch
