@@ -121,3 +121,24 @@ type Pipeline struct {
 	Status string
 	SHA    string
 }
+
+// String names the role as GitLab's UI does ("Maintainer").
+func (l AccessLevel) String() string {
+	switch {
+	case l >= Owner:
+		return "Owner"
+	case l >= Maintainer:
+		return "Maintainer"
+	case l >= Developer:
+		return "Developer"
+	case l >= Reporter:
+		return "Reporter"
+	case l >= 15:
+		return "Planner"
+	case l >= Guest:
+		return "Guest"
+	case l > NoAccess:
+		return "Minimal Access"
+	}
+	return "not a member"
+}
