@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -258,4 +259,12 @@ func TestEnsureProviderExplainsAWSErrors(t *testing.T) {
 	require.True(t, errors.As(err, &e), "got %v", err)
 	assert.Equal(t, "LimitExceeded", e.Code)
 	assert.Contains(t, e.Why, "100")
+}
+
+// accessDenied is the error the SDK returns when IAM denies op.
+func accessDenied(op string) error {
+	return &smithy.OperationError{ServiceID: "IAM", OperationName: op, Err: &smithy.GenericAPIError{
+		Code:    "AccessDenied",
+		Message: "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: iam:" + op + " on resource: arn:aws:iam::123456789012:role/r",
+	}}
 }

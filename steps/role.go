@@ -205,7 +205,7 @@ func planTrust(c awsapi.IAM, spec RoleSpec, encoded string, d Decisions, r *role
 	}
 	if len(added) == 0 {
 		r.add(Change{Action: ActionKeep, Resource: ResourceTrustPolicy, Name: spec.Name,
-			Detail: fmt.Sprintf("already contains the planned statement; %d other statement(s) kept", len(current.Statements)-len(spec.TrustPolicy.Statements))}, nil)
+			Detail: fmt.Sprintf("already contains the planned statement; %d other statement(s) kept", max(0, len(current.Statements)-len(spec.TrustPolicy.Statements)))}, nil)
 		return nil
 	}
 	doc, err := policy.Marshal(updated)
