@@ -149,64 +149,50 @@ func (c *restClient) Group(ctx context.Context, idOrPath string) (Group, error) 
 	return out, nil
 }
 
-func (c *restClient) GroupProjects(ctx context.Context, group string, includeSubgroups bool) ([]Project, error) {
-	opt := &gitlab.ListGroupProjectsOptions{
-		ListOptions:      gitlab.ListOptions{PerPage: 100, Page: 1},
-		IncludeSubGroups: gitlab.Ptr(includeSubgroups),
-	}
-	var out []Project
-	for {
+// allPages calls list for page 1, 2, ... until GitLab reports no next page
+// (x-next-page), converting each item with conv.
+func allPages[T, R any](ctx context.Context, op string, res resource, list func(page int64, ro gitlab.RequestOptionFunc) ([]T, *gitlab.Response, error), conv func(T) R) ([]R, error) {
+	var out []R
+	for page := int64(1); ; {
 		ro, st := start(ctx, http.MethodGet)
-		ps, resp, err := c.gl.Groups.ListGroupProjects(group, opt, ro)
+		items, resp, err := list(page, ro)
 		if err != nil {
-			return nil, fail("list projects of group "+group, resGroup, st, err)
+			return nil, fail(op, res, st, err)
 		}
-		for _, p := range ps {
-			out = append(out, toProject(p))
+		for _, it := range items {
+			out = append(out, conv(it))
 		}
 		if resp.NextPage == 0 {
 			return out, nil
 		}
-		opt.Page = resp.NextPage
+		page = resp.NextPage
 	}
+}
+
+func (c *restClient) GroupProjects(ctx context.Context, group string, includeSubgroups bool) ([]Project, error) {
+	return allPages(ctx, "list projects of group "+group, resGroup,
+		func(page int64, ro gitlab.RequestOptionFunc) ([]*gitlab.Project, *gitlab.Response, error) {
+			return c.gl.Groups.ListGroupProjects(group, &gitlab.ListGroupProjectsOptions{
+				ListOptions:      gitlab.ListOptions{PerPage: 100, Page: page},
+				IncludeSubGroups: gitlab.Ptr(includeSubgroups),
+			}, ro)
+		}, toProject)
 }
 
 func (c *restClient) ProtectedBranches(ctx context.Context, projectID int64) ([]ProtectedRef, error) {
-	opt := &gitlab.ListProtectedBranchesOptions{ListOptions: gitlab.ListOptions{PerPage: 100, Page: 1}}
-	var out []ProtectedRef
-	for {
-		ro, st := start(ctx, http.MethodGet)
-		bs, resp, err := c.gl.ProtectedBranches.ListProtectedBranches(projectID, opt, ro)
-		if err != nil {
-			return nil, fail(fmt.Sprintf("list protected branches of project %d", projectID), resProject, st, err)
-		}
-		for _, b := range bs {
-			out = append(out, ProtectedRef{Name: b.Name})
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
+	return allPages(ctx, fmt.Sprintf("list protected branches of project %d", projectID), resProject,
+		func(page int64, ro gitlab.RequestOptionFunc) ([]*gitlab.ProtectedBranch, *gitlab.Response, error) {
+			opt := &gitlab.ListProtectedBranchesOptions{ListOptions: gitlab.ListOptions{PerPage: 100, Page: page}}
+			return c.gl.ProtectedBranches.ListProtectedBranches(projectID, opt, ro)
+		}, func(b *gitlab.ProtectedBranch) ProtectedRef { return ProtectedRef{Name: b.Name} })
 }
 
 func (c *restClient) ProtectedTags(ctx context.Context, projectID int64) ([]ProtectedRef, error) {
-	opt := &gitlab.ListProtectedTagsOptions{ListOptions: gitlab.ListOptions{PerPage: 100, Page: 1}}
-	var out []ProtectedRef
-	for {
-		ro, st := start(ctx, http.MethodGet)
-		ts, resp, err := c.gl.ProtectedTags.ListProtectedTags(projectID, opt, ro)
-		if err != nil {
-			return nil, fail(fmt.Sprintf("list protected tags of project %d", projectID), resProject, st, err)
-		}
-		for _, t := range ts {
-			out = append(out, ProtectedRef{Name: t.Name})
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
+	return allPages(ctx, fmt.Sprintf("list protected tags of project %d", projectID), resProject,
+		func(page int64, ro gitlab.RequestOptionFunc) ([]*gitlab.ProtectedTag, *gitlab.Response, error) {
+			opt := &gitlab.ListProtectedTagsOptions{ListOptions: gitlab.ListOptions{PerPage: 100, Page: page}}
+			return c.gl.ProtectedTags.ListProtectedTags(projectID, opt, ro)
+		}, func(t *gitlab.ProtectedTag) ProtectedRef { return ProtectedRef{Name: t.Name} })
 }
 
 func (c *restClient) SetSubClaimComponents(ctx context.Context, projectID int64, components []string) error {
