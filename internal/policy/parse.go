@@ -92,15 +92,15 @@ func (p *parser) document(n node) (*Document, error) {
 		switch m.key {
 		case "Version":
 			if m.val.kind != kindString {
-				return nil, fmt.Errorf("Version must be a string, got %s", m.val.kind)
+				return nil, fmt.Errorf("the Version element must be a string, got %s", m.val.kind)
 			}
 			if m.val.text != "2012-10-17" && m.val.text != "2008-10-17" {
-				return nil, fmt.Errorf("Version must be \"2012-10-17\" (or the older \"2008-10-17\"), got %q", m.val.text)
+				return nil, fmt.Errorf("the Version element must be \"2012-10-17\" (or the older \"2008-10-17\"), got %q", m.val.text)
 			}
 			doc.Version = m.val.text
 		case "Id":
 			if m.val.kind != kindString {
-				return nil, fmt.Errorf("Id must be a string, got %s", m.val.kind)
+				return nil, fmt.Errorf("the Id element must be a string, got %s", m.val.kind)
 			}
 			doc.ID = m.val.text
 		case "Statement":

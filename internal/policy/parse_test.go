@@ -123,7 +123,7 @@ func TestParseErrors(t *testing.T) {
 		"trailing data":       {`{"Statement": []} {}`, "unexpected data after"},
 		"not an object":       {`["Statement"]`, "must be a JSON object, got a list"},
 		"no statement":        {`{"Version":"2012-10-17"}`, "has no Statement"},
-		"bad version":         {`{"Version":"2012-10-18","Statement":[]}`, `Version must be "2012-10-17"`},
+		"bad version":         {`{"Version":"2012-10-18","Statement":[]}`, `the Version element must be "2012-10-17"`},
 		"unknown top element": {`{"Statement":[],"statement":[]}`, `unknown top-level element "statement"`},
 		"lower-case effect": {`{"Statement":[{"Effect":"Allow",` + fed + `},{"Effect":"allow",` + fed + `}]}`,
 			`statement 2: Effect must be "Allow" or "Deny" (case-sensitive), got "allow"`},

@@ -92,7 +92,7 @@ func checkTrustSpec(spec TrustSpec) error {
 	case !strings.EqualFold(spec.KeyPrefix, host):
 		return fmt.Errorf("condition key prefix %q does not match the provider %q; IAM names the keys after the provider (%q)", spec.KeyPrefix, spec.ProviderARN, host+":sub")
 	case !validSid(spec.Sid):
-		return fmt.Errorf("Sid %q may contain only letters and digits", spec.Sid)
+		return fmt.Errorf("the Sid %q may contain only letters and digits", spec.Sid)
 	case len(nonEmpty(spec.Audiences)) == 0:
 		return errors.New("no audience: the policy must pin " + spec.KeyPrefix + ":aud to the id_tokens aud (e.g. sts.amazonaws.com)")
 	case len(spec.Audiences) != len(nonEmpty(spec.Audiences)):
