@@ -55,21 +55,15 @@ func (s *Sim) ListOpenIDConnectProviders(ctx context.Context, in *iam.ListOpenID
 // GetOpenIDConnectProvider returns a provider; like IAM, Url has no scheme.
 func (s *Sim) GetOpenIDConnectProvider(ctx context.Context, in *iam.GetOpenIDConnectProviderInput, _ ...func(*iam.Options)) (*iam.GetOpenIDConnectProviderOutput, error) {
 	const op = "GetOpenIDConnectProvider"
-	if err := s.begin(ctx, "IAM", op); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	p, ok := s.providers[providerKey(aws.ToString(in.OpenIDConnectProviderArn))]
-	if !ok {
-		return nil, noSuchEntity(op, "OpenIDConnect Provider not found for arn %s", aws.ToString(in.OpenIDConnectProviderArn))
-	}
-	return &iam.GetOpenIDConnectProviderOutput{
-		Url:            aws.String(p.url),
-		ClientIDList:   slices.Clone(p.clientIDs),
-		ThumbprintList: slices.Clone(p.thumbprints),
-		Tags:           slices.Clone(p.tags),
-		CreateDate:     aws.Time(p.created),
-	}, nil
+	return providerCall(s, ctx, op, in.OpenIDConnectProviderArn, func(p *provider) (*iam.GetOpenIDConnectProviderOutput, error) {
+		return &iam.GetOpenIDConnectProviderOutput{
+			Url:            aws.String(p.url),
+			ClientIDList:   slices.Clone(p.clientIDs),
+			ThumbprintList: slices.Clone(p.thumbprints),
+			Tags:           slices.Clone(p.tags),
+			CreateDate:     aws.Time(p.created),
+		}, nil
+	})
 }
 
 // CreateOpenIDConnectProvider registers a provider. The URL must start with
@@ -117,44 +111,32 @@ func (s *Sim) CreateOpenIDConnectProvider(ctx context.Context, in *iam.CreateOpe
 // already registered succeeds without a change, as in IAM.
 func (s *Sim) AddClientIDToOpenIDConnectProvider(ctx context.Context, in *iam.AddClientIDToOpenIDConnectProviderInput, _ ...func(*iam.Options)) (*iam.AddClientIDToOpenIDConnectProviderOutput, error) {
 	const op = "AddClientIDToOpenIDConnectProvider"
-	if err := s.begin(ctx, "IAM", op); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	p, ok := s.providers[providerKey(aws.ToString(in.OpenIDConnectProviderArn))]
-	if !ok {
-		return nil, noSuchEntity(op, "OpenIDConnect Provider not found for arn %s", aws.ToString(in.OpenIDConnectProviderArn))
-	}
-	id := aws.ToString(in.ClientID)
-	if err := checkClientIDs(op, []string{id}); err != nil {
-		return nil, err
-	}
-	if slices.Contains(p.clientIDs, id) {
+	return providerCall(s, ctx, op, in.OpenIDConnectProviderArn, func(p *provider) (*iam.AddClientIDToOpenIDConnectProviderOutput, error) {
+		id := aws.ToString(in.ClientID)
+		if err := checkClientIDs(op, []string{id}); err != nil {
+			return nil, err
+		}
+		if slices.Contains(p.clientIDs, id) {
+			return &iam.AddClientIDToOpenIDConnectProviderOutput{}, nil
+		}
+		if len(p.clientIDs) >= maxClientIDs {
+			return nil, limitExceeded(op, "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: %d", maxClientIDs)
+		}
+		p.clientIDs = append(p.clientIDs, id)
 		return &iam.AddClientIDToOpenIDConnectProviderOutput{}, nil
-	}
-	if len(p.clientIDs) >= maxClientIDs {
-		return nil, limitExceeded(op, "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: %d", maxClientIDs)
-	}
-	p.clientIDs = append(p.clientIDs, id)
-	return &iam.AddClientIDToOpenIDConnectProviderOutput{}, nil
+	})
 }
 
 // UpdateOpenIDConnectProviderThumbprint replaces the thumbprint list.
 func (s *Sim) UpdateOpenIDConnectProviderThumbprint(ctx context.Context, in *iam.UpdateOpenIDConnectProviderThumbprintInput, _ ...func(*iam.Options)) (*iam.UpdateOpenIDConnectProviderThumbprintOutput, error) {
 	const op = "UpdateOpenIDConnectProviderThumbprint"
-	if err := s.begin(ctx, "IAM", op); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	p, ok := s.providers[providerKey(aws.ToString(in.OpenIDConnectProviderArn))]
-	if !ok {
-		return nil, noSuchEntity(op, "OpenIDConnect Provider not found for arn %s", aws.ToString(in.OpenIDConnectProviderArn))
-	}
-	if err := checkThumbprints(op, in.ThumbprintList); err != nil {
-		return nil, err
-	}
-	p.thumbprints = slices.Clone(in.ThumbprintList)
-	return &iam.UpdateOpenIDConnectProviderThumbprintOutput{}, nil
+	return providerCall(s, ctx, op, in.OpenIDConnectProviderArn, func(p *provider) (*iam.UpdateOpenIDConnectProviderThumbprintOutput, error) {
+		if err := checkThumbprints(op, in.ThumbprintList); err != nil {
+			return nil, err
+		}
+		p.thumbprints = slices.Clone(in.ThumbprintList)
+		return &iam.UpdateOpenIDConnectProviderThumbprintOutput{}, nil
+	})
 }
 
 func checkClientIDs(op string, ids []string) error {

@@ -24,100 +24,70 @@ type managedPolicy struct {
 // Attaching twice is a no-op, as in IAM.
 func (s *Sim) AttachRolePolicy(ctx context.Context, in *iam.AttachRolePolicyInput, _ ...func(*iam.Options)) (*iam.AttachRolePolicyOutput, error) {
 	const op = "AttachRolePolicy"
-	if err := s.begin(ctx, "IAM", op); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	r, err := s.role(op, aws.ToString(in.RoleName))
-	if err != nil {
-		return nil, err
-	}
-	p, ok := s.policies[aws.ToString(in.PolicyArn)]
-	if !ok {
-		return nil, noSuchEntity(op, "Policy %s does not exist or is not attachable.", aws.ToString(in.PolicyArn))
-	}
-	if !slices.Contains(r.attached, p.arn) {
-		r.attached = append(r.attached, p.arn)
-		p.attachments++
-	}
-	return &iam.AttachRolePolicyOutput{}, nil
+	return roleCall(s, ctx, op, in.RoleName, func(r *role) (*iam.AttachRolePolicyOutput, error) {
+		p, ok := s.policies[aws.ToString(in.PolicyArn)]
+		if !ok {
+			return nil, noSuchEntity(op, "Policy %s does not exist or is not attachable.", aws.ToString(in.PolicyArn))
+		}
+		if !slices.Contains(r.attached, p.arn) {
+			r.attached = append(r.attached, p.arn)
+			p.attachments++
+		}
+		return &iam.AttachRolePolicyOutput{}, nil
+	})
 }
 
 // ListAttachedRolePolicies lists a role's managed policies in attach order.
 func (s *Sim) ListAttachedRolePolicies(ctx context.Context, in *iam.ListAttachedRolePoliciesInput, _ ...func(*iam.Options)) (*iam.ListAttachedRolePoliciesOutput, error) {
 	const op = "ListAttachedRolePolicies"
-	if err := s.begin(ctx, "IAM", op); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	r, err := s.role(op, aws.ToString(in.RoleName))
-	if err != nil {
-		return nil, err
-	}
-	out := &iam.ListAttachedRolePoliciesOutput{AttachedPolicies: []types.AttachedPolicy{}}
-	for _, a := range r.attached {
-		out.AttachedPolicies = append(out.AttachedPolicies, types.AttachedPolicy{PolicyArn: aws.String(a), PolicyName: aws.String(s.policies[a].name)})
-	}
-	return out, nil
+	return roleCall(s, ctx, op, in.RoleName, func(r *role) (*iam.ListAttachedRolePoliciesOutput, error) {
+		out := &iam.ListAttachedRolePoliciesOutput{AttachedPolicies: []types.AttachedPolicy{}}
+		for _, a := range r.attached {
+			out.AttachedPolicies = append(out.AttachedPolicies, types.AttachedPolicy{PolicyArn: aws.String(a), PolicyName: aws.String(s.policies[a].name)})
+		}
+		return out, nil
+	})
 }
 
 // PutRolePolicy creates or replaces an inline policy.
 func (s *Sim) PutRolePolicy(ctx context.Context, in *iam.PutRolePolicyInput, _ ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error) {
 	const op = "PutRolePolicy"
-	if err := s.begin(ctx, "IAM", op); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	r, err := s.role(op, aws.ToString(in.RoleName))
-	if err != nil {
-		return nil, err
-	}
-	name := aws.ToString(in.PolicyName)
-	if err := checkName(op, "policyName", name, 128); err != nil {
-		return nil, err
-	}
-	if err := checkDocument(op, aws.ToString(in.PolicyDocument)); err != nil {
-		return nil, err
-	}
-	r.inline[name] = aws.ToString(in.PolicyDocument)
-	return &iam.PutRolePolicyOutput{}, nil
+	return roleCall(s, ctx, op, in.RoleName, func(r *role) (*iam.PutRolePolicyOutput, error) {
+		name := aws.ToString(in.PolicyName)
+		if err := checkName(op, "policyName", name, 128); err != nil {
+			return nil, err
+		}
+		if err := checkDocument(op, aws.ToString(in.PolicyDocument)); err != nil {
+			return nil, err
+		}
+		r.inline[name] = aws.ToString(in.PolicyDocument)
+		return &iam.PutRolePolicyOutput{}, nil
+	})
 }
 
 // ListRolePolicies lists a role's inline policy names, sorted.
 func (s *Sim) ListRolePolicies(ctx context.Context, in *iam.ListRolePoliciesInput, _ ...func(*iam.Options)) (*iam.ListRolePoliciesOutput, error) {
 	const op = "ListRolePolicies"
-	if err := s.begin(ctx, "IAM", op); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	r, err := s.role(op, aws.ToString(in.RoleName))
-	if err != nil {
-		return nil, err
-	}
-	names := []string{}
-	for n := range r.inline {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return &iam.ListRolePoliciesOutput{PolicyNames: names}, nil
+	return roleCall(s, ctx, op, in.RoleName, func(r *role) (*iam.ListRolePoliciesOutput, error) {
+		names := []string{}
+		for n := range r.inline {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return &iam.ListRolePoliciesOutput{PolicyNames: names}, nil
+	})
 }
 
 // GetRolePolicy returns an inline policy, URL-encoded as IAM returns it.
 func (s *Sim) GetRolePolicy(ctx context.Context, in *iam.GetRolePolicyInput, _ ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error) {
 	const op = "GetRolePolicy"
-	if err := s.begin(ctx, "IAM", op); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	r, err := s.role(op, aws.ToString(in.RoleName))
-	if err != nil {
-		return nil, err
-	}
-	doc, ok := r.inline[aws.ToString(in.PolicyName)]
-	if !ok {
-		return nil, noSuchEntity(op, "The role policy with name %s cannot be found.", aws.ToString(in.PolicyName))
-	}
-	return &iam.GetRolePolicyOutput{RoleName: aws.String(r.name), PolicyName: in.PolicyName, PolicyDocument: aws.String(encodeDocument(doc))}, nil
+	return roleCall(s, ctx, op, in.RoleName, func(r *role) (*iam.GetRolePolicyOutput, error) {
+		doc, ok := r.inline[aws.ToString(in.PolicyName)]
+		if !ok {
+			return nil, noSuchEntity(op, "The role policy with name %s cannot be found.", aws.ToString(in.PolicyName))
+		}
+		return &iam.GetRolePolicyOutput{RoleName: aws.String(r.name), PolicyName: in.PolicyName, PolicyDocument: aws.String(encodeDocument(doc))}, nil
+	})
 }
 
 // GetPolicy returns a managed policy's metadata (one version, v1).

@@ -67,15 +67,9 @@ func (s *Sim) role(op, name string) (*role, error) {
 // GetRole returns a role with its trust policy URL-encoded, as IAM does.
 func (s *Sim) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
 	const op = "GetRole"
-	if err := s.begin(ctx, "IAM", op); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	r, err := s.role(op, aws.ToString(in.RoleName))
-	if err != nil {
-		return nil, err
-	}
-	return &iam.GetRoleOutput{Role: r.sdk()}, nil
+	return roleCall(s, ctx, op, in.RoleName, func(r *role) (*iam.GetRoleOutput, error) {
+		return &iam.GetRoleOutput{Role: r.sdk()}, nil
+	})
 }
 
 // ListRoles lists roles by name, paginated with Marker and MaxItems
@@ -160,69 +154,51 @@ func (s *Sim) CreateRole(ctx context.Context, in *iam.CreateRoleInput, _ ...func
 // UpdateAssumeRolePolicy replaces a role's trust policy.
 func (s *Sim) UpdateAssumeRolePolicy(ctx context.Context, in *iam.UpdateAssumeRolePolicyInput, _ ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error) {
 	const op = "UpdateAssumeRolePolicy"
-	if err := s.begin(ctx, "IAM", op); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	r, err := s.role(op, aws.ToString(in.RoleName))
-	if err != nil {
-		return nil, err
-	}
-	if err := checkDocument(op, aws.ToString(in.PolicyDocument)); err != nil {
-		return nil, err
-	}
-	r.trust = aws.ToString(in.PolicyDocument)
-	return &iam.UpdateAssumeRolePolicyOutput{}, nil
+	return roleCall(s, ctx, op, in.RoleName, func(r *role) (*iam.UpdateAssumeRolePolicyOutput, error) {
+		if err := checkDocument(op, aws.ToString(in.PolicyDocument)); err != nil {
+			return nil, err
+		}
+		r.trust = aws.ToString(in.PolicyDocument)
+		return &iam.UpdateAssumeRolePolicyOutput{}, nil
+	})
 }
 
 // UpdateRole changes the description and/or maximum session duration.
 func (s *Sim) UpdateRole(ctx context.Context, in *iam.UpdateRoleInput, _ ...func(*iam.Options)) (*iam.UpdateRoleOutput, error) {
 	const op = "UpdateRole"
-	if err := s.begin(ctx, "IAM", op); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	r, err := s.role(op, aws.ToString(in.RoleName))
-	if err != nil {
-		return nil, err
-	}
-	if in.MaxSessionDuration != nil {
-		if err := checkSession(op, *in.MaxSessionDuration); err != nil {
-			return nil, err
+	return roleCall(s, ctx, op, in.RoleName, func(r *role) (*iam.UpdateRoleOutput, error) {
+		if in.MaxSessionDuration != nil {
+			if err := checkSession(op, *in.MaxSessionDuration); err != nil {
+				return nil, err
+			}
+			r.maxSession = *in.MaxSessionDuration
 		}
-		r.maxSession = *in.MaxSessionDuration
-	}
-	if in.Description != nil {
-		r.description = *in.Description
-	}
-	return &iam.UpdateRoleOutput{}, nil
+		if in.Description != nil {
+			r.description = *in.Description
+		}
+		return &iam.UpdateRoleOutput{}, nil
+	})
 }
 
 // TagRole adds tags, replacing the values of keys that exist.
 func (s *Sim) TagRole(ctx context.Context, in *iam.TagRoleInput, _ ...func(*iam.Options)) (*iam.TagRoleOutput, error) {
 	const op = "TagRole"
-	if err := s.begin(ctx, "IAM", op); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	r, err := s.role(op, aws.ToString(in.RoleName))
-	if err != nil {
-		return nil, err
-	}
-	tags := slices.Clone(r.tags)
-	for _, t := range in.Tags {
-		i := slices.IndexFunc(tags, func(x types.Tag) bool { return aws.ToString(x.Key) == aws.ToString(t.Key) })
-		if i >= 0 {
-			tags[i] = t
-		} else {
-			tags = append(tags, t)
+	return roleCall(s, ctx, op, in.RoleName, func(r *role) (*iam.TagRoleOutput, error) {
+		tags := slices.Clone(r.tags)
+		for _, t := range in.Tags {
+			i := slices.IndexFunc(tags, func(x types.Tag) bool { return aws.ToString(x.Key) == aws.ToString(t.Key) })
+			if i >= 0 {
+				tags[i] = t
+			} else {
+				tags = append(tags, t)
+			}
 		}
-	}
-	if len(tags) > maxTags {
-		return nil, limitExceeded(op, "Cannot exceed quota for TagsPerRole: %d", maxTags)
-	}
-	r.tags = tags
-	return &iam.TagRoleOutput{}, nil
+		if len(tags) > maxTags {
+			return nil, limitExceeded(op, "Cannot exceed quota for TagsPerRole: %d", maxTags)
+		}
+		r.tags = tags
+		return &iam.TagRoleOutput{}, nil
+	})
 }
 
 func checkName(op, field, name string, maxLen int) error {

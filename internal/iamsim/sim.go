@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
 
 	"gitlab-oidc/internal/awsapi"
@@ -79,6 +80,38 @@ func (s *Sim) begin(ctx context.Context, service, op string) error {
 	}
 	s.mu.Lock()
 	return nil
+}
+
+// call runs f as one locked API call: recorded, delayed, cancellable.
+func call[T any](s *Sim, ctx context.Context, service, op string, f func() (*T, error)) (*T, error) {
+	if err := s.begin(ctx, service, op); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	return f()
+}
+
+// roleCall is call for operations on one role; a missing role is
+// NoSuchEntity, as in IAM.
+func roleCall[T any](s *Sim, ctx context.Context, op string, name *string, f func(r *role) (*T, error)) (*T, error) {
+	return call(s, ctx, "IAM", op, func() (*T, error) {
+		r, err := s.role(op, aws.ToString(name))
+		if err != nil {
+			return nil, err
+		}
+		return f(r)
+	})
+}
+
+// providerCall is call for operations on one OIDC provider.
+func providerCall[T any](s *Sim, ctx context.Context, op string, providerARN *string, f func(p *provider) (*T, error)) (*T, error) {
+	return call(s, ctx, "IAM", op, func() (*T, error) {
+		p, ok := s.providers[providerKey(aws.ToString(providerARN))]
+		if !ok {
+			return nil, noSuchEntity(op, "OpenIDConnect Provider not found for arn %s", aws.ToString(providerARN))
+		}
+		return f(p)
+	})
 }
 
 // id returns a unique, IAM-looking identifier with the given prefix
