@@ -57,8 +57,8 @@ type accessScreen struct {
 
 func newAccessScreen(s *session) *accessScreen {
 	a := &accessScreen{s: s, selected: map[string]bool{}}
-	a.custom = newInput("branch:NAME or tag:PATTERN")
-	a.role = newInput("role name")
+	a.custom = newInput(s.st, "branch:NAME or tag:PATTERN")
+	a.role = newInput(s.st, "role name")
 	a.options = accessOptions(s.conn)
 	for _, al := range s.choices.Allow {
 		a.addOption(al)
@@ -126,7 +126,7 @@ func (a *accessScreen) addOption(al steps.Allow) {
 			return
 		}
 	}
-	a.options = append(a.options, allowOption{allow: al, label: al.String(), note: "custom · " + al.Describe(), warn: al.Pattern == "*"})
+	a.options = append(a.options, allowOption{allow: al, label: al.String(), note: "custom · " + refPhrase(al), warn: al.Pattern == "*"})
 }
 
 // apply writes the screen's answers into the shared choices and re-plans.
@@ -150,11 +150,10 @@ func (a *accessScreen) apply() {
 	}
 	a.s.replan()
 	if !a.roleEdited {
-		name := steps.DefaultRoleName(a.s.conn.Project.Path, allow)
-		if a.s.planErr == nil {
-			name = a.s.plan.RoleName
+		a.role.Placeholder = a.derivedRoleName()
+		if !a.role.Focused() {
+			a.role.SetValue(a.role.Placeholder)
 		}
-		a.role.SetValue(name)
 	}
 }
 
@@ -167,11 +166,24 @@ func (a *accessScreen) typing() bool {
 	return a.field == accessFieldCustom || a.field == accessFieldRole
 }
 
+// derivedRoleName is the role name that follows the selection until the
+// user types one.
+func (a *accessScreen) derivedRoleName() string {
+	if a.s.planErr == nil && a.s.plan.RoleName != "" {
+		return a.s.plan.RoleName
+	}
+	return steps.DefaultRoleName(a.s.conn.Project.Path, a.s.choices.Allow)
+}
+
 // focusField moves the focus, giving the text fields their cursor.
 func (a *accessScreen) focusField(f int) tea.Cmd {
 	a.field = (f + accessFieldCount) % accessFieldCount
 	a.custom.Blur()
 	a.role.Blur()
+	if !a.roleEdited {
+		// A cleared name goes back to the derived one when left.
+		a.role.SetValue(a.derivedRoleName())
+	}
 	switch a.field {
 	case accessFieldCustom:
 		return a.custom.Focus()

@@ -50,7 +50,7 @@ type applyScreen struct {
 }
 
 func newApplyScreen(s *session) *applyScreen {
-	return &applyScreen{s: s, running: -1, spin: spinner.New(spinner.WithSpinner(spinner.Dot))}
+	return &applyScreen{s: s, running: -1, spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
 }
 
 func (a *applyScreen) init() tea.Cmd {
@@ -203,9 +203,17 @@ func (a *applyScreen) view() string {
 	if a.failed || a.interrupted {
 		b.WriteString("\n" + st.heading.Render("AWS and GitLab are in this state:") + "\n")
 		for _, o := range a.outcomes {
-			b.WriteString("  " + statusMark(o.Status) + " " + pad(o.Title, titleW+3) + stepStatusText(o) + "\n")
+			text := stepStatusText(o)
+			if o.Status == StepFailed {
+				text = "failed (the error is above)"
+			}
+			b.WriteString("  " + statusMark(o.Status) + " " + pad(o.Title, titleW+3) + text + "\n")
 		}
-		b.WriteString("\nFix the cause and run setup again: every step checks what exists and changes only the difference.")
+		again := "Run setup again to finish"
+		if a.failed {
+			again = "Fix the cause and run setup again"
+		}
+		b.WriteString("\n" + again + ": every step checks what exists and changes only the difference.")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

@@ -41,7 +41,7 @@ type connectScreen struct {
 }
 
 func newConnectScreen(s *session) *connectScreen {
-	return &connectScreen{s: s, spin: spinner.New(spinner.WithSpinner(spinner.Dot))}
+	return &connectScreen{s: s, spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
 }
 
 func (c *connectScreen) init() tea.Cmd {
@@ -145,11 +145,11 @@ func (c *connectScreen) view() string {
 		for _, p := range conn.Problems {
 			b.WriteString(st.err.Render("  ✗ "+p) + "\n")
 		}
-		msg := "Fix the problems above, then press r to check again."
+		msg := "fix the problems above, then press r to check again."
 		if c.blocked {
 			b.WriteString("\n" + st.err.Render("enter is blocked: "+msg))
 		} else {
-			b.WriteString("\n" + msg)
+			b.WriteString("\n" + strings.ToUpper(msg[:1]) + msg[1:])
 		}
 		return b.String()
 	}

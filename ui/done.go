@@ -70,10 +70,6 @@ func (d *doneScreen) keys() []key.Binding {
 func (d *doneScreen) view() string {
 	st := d.s.st
 	r := d.s.result
-	var total int64
-	for _, o := range r.Steps {
-		total += o.Elapsed.Milliseconds()
-	}
 	var left strings.Builder
 	left.WriteString(st.success.Render(fmt.Sprintf("✓ Setup complete: %d steps", len(r.Steps))) + "\n\n")
 	left.WriteString(st.heading.Render("What exists now") + "\n")

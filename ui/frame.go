@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -22,7 +23,7 @@ func (m *SetupModel) render() string {
 	b.WriteString("\n")
 	b.WriteString(m.body.View())
 	b.WriteString("\n")
-	b.WriteString(m.s.st.rule.Render(strings.Repeat("─", m.width)))
+	b.WriteString(m.bottomRule())
 	b.WriteString("\n")
 	b.WriteString(m.footer())
 	return b.String()
@@ -50,8 +51,15 @@ func (m *SetupModel) header() string {
 		}
 	}
 	line := strings.Join(parts, st.subtle.Render(" › "))
+	// Decide on the widest step line (every step but the last done), so
+	// the frame does not jump between screens.
+	widest := 0
+	for _, n := range stepNames {
+		widest += len([]rune(n)) + 2 + 3
+	}
+	widest -= 2 + 3
 	gap := m.width - lipgloss.Width(title) - lipgloss.Width(line) - 1
-	if gap >= 2 {
+	if m.width-lipgloss.Width(title)-widest-1 >= 2 {
 		return title + strings.Repeat(" ", gap) + line
 	}
 	return title + "\n " + line
@@ -100,4 +108,17 @@ func (m *SetupModel) helpKeys() helpKeys {
 	short := append(append([]key.Binding{}, screenKeys...), global...)
 	full := [][]key.Binding{screenKeys, {k.Back, k.Field, k.PrevField}, {k.PageUp, k.PageDown, k.Help, k.Quit}}
 	return helpKeys{short: short, full: full}
+}
+
+// bottomRule is the rule above the footer; when the body has more below,
+// it says so, because nothing else would show that the text goes on.
+func (m *SetupModel) bottomRule() string {
+	st := m.s.st
+	if m.body.AtBottom() {
+		return st.rule.Render(strings.Repeat("─", m.width))
+	}
+	below := m.body.TotalLineCount() - m.body.YOffset() - m.body.Height()
+	label := fmt.Sprintf(" ↓ %d more · pgdn ", below)
+	n := max(0, m.width-lipgloss.Width(label)-2)
+	return st.rule.Render(strings.Repeat("─", n)) + st.subtle.Render(label) + st.rule.Render("──")
 }

@@ -96,8 +96,9 @@ func hostOf(u string) string {
 }
 
 // newInput returns a text field with the wizard's prompt.
-func newInput(placeholder string) textinput.Model {
+func newInput(st *styles, placeholder string) textinput.Model {
 	ti := textinput.New()
+	ti.SetStyles(st.input)
 	ti.Prompt = "> "
 	ti.Placeholder = placeholder
 	ti.SetWidth(48)
@@ -125,4 +126,33 @@ func radio(st *styles, on bool) string {
 		return st.accent.Render("◉")
 	}
 	return "○"
+}
+
+// wrapHanging wraps one line to width, indenting continuation lines under
+// the text rather than at the margin: under the first word after a leading
+// mark (✗ ⚠ ✓ + ~ =), else under the line's own indentation.
+func wrapHanging(line string, width int) []string {
+	if ansi.StringWidth(line) <= width {
+		return []string{line}
+	}
+	plain := ansi.Strip(line)
+	trimmed := strings.TrimLeft(plain, " ")
+	indent := len(plain) - len(trimmed)
+	for _, mark := range []string{"✗ ", "⚠ ", "✓ ", "+ ", "~ ", "= ", "- "} {
+		if strings.HasPrefix(trimmed, mark) {
+			indent += 2
+			break
+		}
+	}
+	if indent > width/2 {
+		indent = 0
+	}
+	// Wrapping everything to the narrower width keeps styles intact (the
+	// first line gives up a few columns, which is fine).
+	lines := strings.Split(ansi.Wrap(line, width-indent, "/:"), "\n")
+	pre := strings.Repeat(" ", indent)
+	for i := 1; i < len(lines); i++ {
+		lines[i] = pre + strings.TrimLeft(lines[i], " ")
+	}
+	return lines
 }

@@ -53,7 +53,7 @@ type permissionsScreen struct {
 func newPermissionsScreen(s *session) *permissionsScreen {
 	p := &permissionsScreen{
 		s:         s,
-		input:     newInput("arn:aws:iam::aws:policy/…"),
+		input:     newInput(s.st, "arn:aws:iam::aws:policy/…"),
 		policies:  append([]string(nil), s.choices.PolicyARNs...),
 		templates: s.backend.Templates(),
 		chosen:    map[string]bool{},
@@ -63,7 +63,7 @@ func newPermissionsScreen(s *session) *permissionsScreen {
 	for _, t := range p.templates {
 		ins := make([]textinput.Model, len(t.Params))
 		for i, name := range t.Params {
-			ins[i] = newInput(name)
+			ins[i] = newInput(s.st, name)
 			ins[i].Prompt = name + " > "
 		}
 		p.params[t.ID] = ins

@@ -76,6 +76,8 @@ func (r SetupResult) Summary() string {
 	switch r.Outcome {
 	case OutcomeCompleted:
 		fmt.Fprintf(&b, "Setup completed: role %s\n", r.Plan.RoleARN())
+		fmt.Fprintf(&b, "Check the first run: push to an allowed ref and open the aws-oidc-check job.\n")
+		fmt.Fprintf(&b, "If it fails: gitlab-oidc doctor --role-arn %s --job <job URL>\n", r.Plan.RoleARN())
 	case OutcomeFailed:
 		fmt.Fprintf(&b, "Setup failed: %v\n", r.Err)
 	default:

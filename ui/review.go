@@ -42,7 +42,7 @@ type reviewScreen struct {
 }
 
 func newReviewScreen(s *session) *reviewScreen {
-	return &reviewScreen{s: s, spin: spinner.New(spinner.WithSpinner(spinner.Dot))}
+	return &reviewScreen{s: s, spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
 }
 
 func (r *reviewScreen) init() tea.Cmd { return r.start() }
@@ -188,6 +188,7 @@ func (r *reviewScreen) view() string {
 	}
 	pv := r.s.preview
 	var b strings.Builder
+	b.WriteString(r.statusLine() + "\n\n")
 	b.WriteString(st.heading.Render("Changes") + "\n")
 	b.WriteString(changeLines(st, pv.Changes, "  "))
 	if w := r.s.plan.Warnings; len(w) > 0 {
@@ -207,9 +208,6 @@ func (r *reviewScreen) view() string {
 	for _, fd := range pv.FileDiffs {
 		b.WriteString("\n\n" + st.heading.Render("File "+fd.Path) + "\n")
 		b.WriteString(highlightDiff(st, fd.Diff))
-	}
-	if r.firstUnresolved() == nil {
-		b.WriteString("\n\n" + st.bold.Render("Press enter to apply these changes."))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -270,4 +268,27 @@ func changeLines(st *styles, changes []steps.Change, indent string) string {
 		rows = append(rows, []string{action, c.Resource, name})
 	}
 	return table(rows, indent)
+}
+
+// statusLine says at the top what enter will do, or what blocks it, so the
+// answer does not hide below the fold of a long review.
+func (r *reviewScreen) statusLine() string {
+	st := r.s.st
+	open := 0
+	for _, c := range r.s.preview.Conflicts {
+		if !conflictAllowed(r.s.decisions, c, r.s.plan) {
+			open++
+		}
+	}
+	if open > 0 {
+		return st.warning.Render(fmt.Sprintf("⚠ %d existing resource(s) would change: see Conflict below; y allows, ← changes the plan.", open))
+	}
+	writes := 0
+	for _, c := range r.s.preview.Changes {
+		if c.IsWrite() {
+			writes++
+		}
+	}
+	return st.success.Render("✓ Ready: ") + st.bold.Render(fmt.Sprintf("press enter to apply %d change(s).", writes)) +
+		st.subtle.Render(" Nothing has been written yet.")
 }

@@ -7,7 +7,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"gitlab-oidc/steps"
 )
@@ -306,7 +305,7 @@ func (m *SetupModel) syncBody() {
 		if i == want {
 			focus = len(out)
 		}
-		out = append(out, strings.Split(ansi.Wrap(line, width, ""), "\n")...)
+		out = append(out, wrapHanging(line, width)...)
 	}
 	m.body.SetWidth(width + 2)
 	m.body.SetHeight(max(1, m.height-m.chromeHeight()))

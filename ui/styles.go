@@ -88,6 +88,8 @@ func newStyles(isDark bool) *styles {
 	s.input.Blurred.Placeholder = lipgloss.NewStyle().Foreground(subtle)
 	s.input.Cursor.Color = colorAccent
 	s.input.Cursor.Shape = tea.CursorBlock
+	// A steady cursor: calmer, and views do not change while nothing happens.
+	s.input.Cursor.Blink = false
 
 	s.help = help.DefaultStyles(isDark)
 	s.help.ShortKey = lipgloss.NewStyle().Bold(true).Foreground(text)
