@@ -157,7 +157,7 @@ func (te *trustEval) principalMismatch(webID []policy.StatementResult) Finding {
 		ID: "trust-principal-mismatch", Severity: SeverityError,
 		Title:    "the trust policy's Federated principal is not the provider for the token's issuer",
 		Evidence: evidence,
-		Fix: fmt.Sprintf("In statement %s set the principal to the provider of the token's issuer:\n  \"Principal\": {\"Federated\": %q}", st.Name(), te.principal),
+		Fix:      fmt.Sprintf("In statement %s set the principal to the provider of the token's issuer:\n  \"Principal\": {\"Federated\": %q}", st.Name(), te.principal),
 		Detail: &ConditionDetail{
 			Statement: st.Name(), Key: "Principal.Federated", PolicyValue: federatedOf(st.Principal),
 			TokenValue: te.principal, DiffAt: diffAt(te.principal, federatedOf(st.Principal)),
