@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -148,7 +149,11 @@ func planNewRole(c awsapi.IAM, spec RoleSpec, trustJSON string) *roleRun {
 	}
 	idx := len(r.changes)
 	r.add(Change{Action: ActionCreate, Resource: ResourceRole, Name: spec.Name, Detail: detail}, func(ctx context.Context) error {
-		out, err := c.CreateRole(ctx, in)
+		var out *iam.CreateRoleOutput
+		err := retryPropagation(ctx, func() (err error) {
+			out, err = c.CreateRole(ctx, in)
+			return err
+		})
 		if err != nil {
 			return awsapi.Explain(err, fmt.Sprintf("create role %q", spec.Name))
 		}
@@ -222,7 +227,10 @@ func planTrust(c awsapi.IAM, spec RoleSpec, encoded string, d Decisions, r *role
 		return nil
 	}
 	r.add(ch, func(ctx context.Context) error {
-		_, err := c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(spec.Name), PolicyDocument: aws.String(string(doc))})
+		err := retryPropagation(ctx, func() error {
+			_, err := c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(spec.Name), PolicyDocument: aws.String(string(doc))})
+			return err
+		})
 		return awsapi.Explain(err, fmt.Sprintf("update trust policy of role %q", spec.Name))
 	})
 	return nil
@@ -375,6 +383,30 @@ func pinsSub(st policy.Statement) bool {
 		}
 	}
 	return false
+}
+
+// propagationDelays are the waits between attempts while a just-created OIDC
+// provider propagates through IAM (eventually consistent): until it has,
+// IAM rejects a trust policy naming it as "Invalid principal in policy".
+var propagationDelays = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+
+// retryPropagation runs f again while IAM says the trust policy's principal
+// is invalid, which right after EnsureProvider created it means "not yet
+// visible". Other errors, and the last one, are returned as they are.
+func retryPropagation(ctx context.Context, f func() error) error {
+	for i := 0; ; i++ {
+		err := f()
+		if i == len(propagationDelays) || !isCode(err, "MalformedPolicyDocument") || !strings.Contains(err.Error(), "Invalid principal") {
+			return err
+		}
+		t := time.NewTimer(propagationDelays[i])
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
 }
 
 // isCode reports whether err is an AWS API error with the given code.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -280,4 +282,52 @@ func TestValidateRoleName(t *testing.T) {
 			assert.Equal(t, ok, err == nil, "%v", err)
 		})
 	}
+}
+
+// TestEnsureRoleWaitsForProviderPropagation simulates IAM's eventual
+// consistency: right after the provider is created, CreateRole may be told
+// the Federated principal is invalid. EnsureRole retries a bounded number of
+// times; other errors are not retried.
+func TestEnsureRoleWaitsForProviderPropagation(t *testing.T) {
+	saved := propagationDelays
+	propagationDelays = []time.Duration{time.Millisecond, time.Millisecond}
+	defer func() { propagationDelays = saved }()
+	tests := map[string]struct {
+		failures  int
+		message   string
+		wantErr   bool
+		wantCalls int
+	}{
+		"visible after two tries": {failures: 2, message: "Invalid principal in policy: \"FEDERATED\":\"arn\"", wantCalls: 3},
+		"never visible":           {failures: 10, message: "Invalid principal in policy", wantErr: true, wantCalls: 3},
+		"other malformed policy":  {failures: 10, message: "Syntax errors in policy.", wantErr: true, wantCalls: 1},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			c := &flakyCreateRole{IAM: iamsim.New(), failures: tc.failures, message: tc.message}
+			res, _, err := EnsureRole(context.Background(), c, RoleSpec{Name: "r", TrustPolicy: ourTrust(t)}, Decisions{}, true)
+			assert.Equal(t, tc.wantErr, err != nil, "%v", err)
+			assert.Equal(t, tc.wantCalls, c.calls)
+			if !tc.wantErr {
+				assert.Equal(t, "arn:aws:iam::123456789012:role/r", res.ARN)
+			}
+		})
+	}
+}
+
+// flakyCreateRole fails CreateRole with MalformedPolicyDocument a number of
+// times before passing it to the simulator.
+type flakyCreateRole struct {
+	awsapi.IAM
+	failures, calls int
+	message         string
+}
+
+func (f *flakyCreateRole) CreateRole(ctx context.Context, in *iam.CreateRoleInput, opts ...func(*iam.Options)) (*iam.CreateRoleOutput, error) {
+	f.calls++
+	if f.calls <= f.failures {
+		return nil, &smithy.OperationError{ServiceID: "IAM", OperationName: "CreateRole",
+			Err: &smithy.GenericAPIError{Code: "MalformedPolicyDocument", Message: f.message}}
+	}
+	return f.IAM.CreateRole(ctx, in, opts...)
 }

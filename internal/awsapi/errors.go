@@ -118,6 +118,10 @@ func classifyCode(code, msg, service, op string) *Hint {
 	case "MalformedPolicyDocument":
 		h.Why = "IAM rejected the policy document: " + msg
 		h.Fix = "check the policy JSON (the plan shows it); if gitlab-oidc generated it, please report the bug with the plan output"
+		if strings.Contains(msg, "Invalid principal") {
+			h.Why = "the trust policy names a principal IAM does not know: " + msg
+			h.Fix = "make sure the OIDC provider in the trust policy exists in this account (`aws iam list-open-id-connect-providers`); a provider created seconds ago may need a minute to propagate, then re-run"
+		}
 	case "InvalidInput", "ValidationError":
 		h.Why = "AWS rejected a value: " + msg
 		h.Fix = "correct the value named in the message and re-run"

@@ -62,6 +62,10 @@ func TestClassify(t *testing.T) {
 			err:      opErr("UpdateAssumeRolePolicy", &smithy.GenericAPIError{Code: "MalformedPolicyDocument", Message: "Syntax errors in policy."}),
 			wantCode: "MalformedPolicyDocument", whyContains: "Syntax errors",
 		},
+		"unknown federated principal": {
+			err:      opErr("CreateRole", &smithy.GenericAPIError{Code: "MalformedPolicyDocument", Message: "Invalid principal in policy: \"FEDERATED\":\"arn:aws:iam::1:oidc-provider/gitlab.com\""}),
+			wantCode: "MalformedPolicyDocument", whyContains: "principal", fixContains: "list-open-id-connect-providers",
+		},
 		"invalid token": {
 			err:      opErr("GetRole", &smithy.GenericAPIError{Code: "InvalidClientTokenId"}),
 			wantCode: "InvalidClientTokenId", fixContains: "aws sso login --profile",
