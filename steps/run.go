@@ -1,0 +1,500 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"gitlab-oidc/internal/awsapi"
+	"gitlab-oidc/internal/gitlabapi"
+	"gitlab-oidc/internal/policy"
+)
+
+// Env is what a setup run talks to. Every client is behind an interface so
+// the same steps run against AWS and GitLab, moto and the fake GitLab, or the
+// in-process simulation of --demo.
+type Env struct {
+	IAM    awsapi.IAM
+	STS    awsapi.STS
+	GitLab gitlabapi.Client
+	// GitLabTokenSource says where the GitLab token came from, for display.
+	GitLabTokenSource string
+	Region, Profile   string
+	// Project is a numeric ID or full path; ProjectSource says where it came
+	// from ("--project", "git remote origin").
+	Project, ProjectSource string
+	// IssuerURL overrides the issuer found through discovery.
+	IssuerURL string
+	// Probe is the issuer probe; nil skips probing (issuer = GitLab URL).
+	Probe IssuerProbe
+	// WorkDir is the project checkout the snippet is written to.
+	WorkDir   string
+	Simulated bool
+	// RoleName and VariableKey name what Connect looks for as "already there".
+	RoleName, VariableKey string
+}
+
+// Runner implements the setup use cases over an Env.
+type Runner struct {
+	Env Env
+}
+
+// Connect finds out who the user is on both sides, the project, the issuer
+// and what already exists, with reads only. AWS, GitLab and the issuer are
+// asked concurrently.
+func (r *Runner) Connect(ctx context.Context) (*Connection, error) {
+	conn := &Connection{Simulated: r.Env.Simulated, ProjectSource: r.Env.ProjectSource}
+	var wg sync.WaitGroup
+	var awsErr, glErr error
+	var issuer IssuerStatus
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		awsErr = r.connectAWS(ctx, conn)
+	}()
+	go func() {
+		defer wg.Done()
+		glErr = r.connectGitLab(ctx, conn)
+	}()
+	go func() {
+		defer wg.Done()
+		issuer = r.probeIssuer(ctx)
+	}()
+	wg.Wait()
+	if err := errors.Join(awsErr, glErr); err != nil {
+		return nil, err
+	}
+	conn.Issuer = issuer
+	r.findExisting(ctx, conn)
+	return conn, nil
+}
+
+func (r *Runner) connectAWS(ctx context.Context, conn *Connection) error {
+	out, err := r.Env.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return awsapi.Explain(err, "read the AWS caller identity")
+	}
+	conn.AWS = AWSIdentity{
+		Account:   aws.ToString(out.Account),
+		ARN:       aws.ToString(out.Arn),
+		Partition: arnPartition(aws.ToString(out.Arn)),
+		Region:    r.Env.Region,
+		Profile:   r.Env.Profile,
+	}
+	return nil
+}
+
+// arnPartition is the partition field of an ARN (aws, aws-cn, aws-us-gov).
+func arnPartition(arn string) string {
+	parts := strings.SplitN(arn, ":", 3)
+	if len(parts) >= 2 && parts[1] != "" {
+		return parts[1]
+	}
+	return "aws"
+}
+
+func (r *Runner) connectGitLab(ctx context.Context, conn *Connection) error {
+	gl := r.Env.GitLab
+	if r.Env.Project == "" {
+		return errors.New("no GitLab project: pass --project group/name, or run inside a checkout whose origin remote is on GitLab")
+	}
+	var user gitlabapi.User
+	var proj gitlabapi.Project
+	var userErr, projErr error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); user, userErr = gl.CurrentUser(ctx) }()
+	go func() { defer wg.Done(); proj, projErr = gl.Project(ctx, r.Env.Project) }()
+	wg.Wait()
+	if userErr != nil {
+		return fmt.Errorf("GitLab %s: %w", gl.BaseURL(), userErr)
+	}
+	if projErr != nil {
+		return fmt.Errorf("GitLab project %s: %w", r.Env.Project, projErr)
+	}
+	var branches, tags []gitlabapi.ProtectedRef
+	var bErr, tErr error
+	wg.Add(2)
+	go func() { defer wg.Done(); branches, bErr = gl.ProtectedBranches(ctx, proj.ID) }()
+	go func() { defer wg.Done(); tags, tErr = gl.ProtectedTags(ctx, proj.ID) }()
+	wg.Wait()
+	if err := errors.Join(bErr, tErr); err != nil {
+		return fmt.Errorf("read protected refs of %s: %w", proj.PathWithNamespace, err)
+	}
+	conn.GitLab = GitLabIdentity{URL: gl.BaseURL(), Username: user.Username, AccessLevel: proj.AccessLevel, TokenSource: r.Env.GitLabTokenSource}
+	conn.Project = ProjectInfo{
+		ID:                proj.ID,
+		Path:              proj.PathWithNamespace,
+		DefaultBranch:     proj.DefaultBranch,
+		SubComponents:     proj.SubClaimComponents,
+		ProtectedBranches: refNames(branches),
+		ProtectedTags:     refNames(tags),
+	}
+	if len(conn.Project.SubComponents) == 0 {
+		conn.Project.SubComponents = []string{"project_path", "ref_type", "ref"}
+	}
+	if proj.AccessLevel < gitlabapi.Maintainer && !user.IsAdmin {
+		conn.Problems = append(conn.Problems, fmt.Sprintf("@%s has %s access to %s; setting CI/CD variables needs Maintainer (ask a Maintainer or Owner to run setup, or to raise your role)",
+			user.Username, accessName(proj.AccessLevel), proj.PathWithNamespace))
+	}
+	return nil
+}
+
+func refNames(refs []gitlabapi.ProtectedRef) []string {
+	out := make([]string, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+func accessName(l gitlabapi.AccessLevel) string {
+	switch {
+	case l >= gitlabapi.Owner:
+		return "Owner"
+	case l >= gitlabapi.Maintainer:
+		return "Maintainer"
+	case l >= gitlabapi.Developer:
+		return "Developer"
+	case l >= gitlabapi.Reporter:
+		return "Reporter"
+	case l >= gitlabapi.Guest:
+		return "Guest"
+	}
+	return "no"
+}
+
+// probeIssuer decides the issuer URL: --issuer-url, else the instance's
+// discovery document, else the GitLab URL itself.
+func (r *Runner) probeIssuer(ctx context.Context) IssuerStatus {
+	base := strings.TrimSuffix(r.Env.GitLab.BaseURL(), "/")
+	base = strings.TrimSuffix(base, "/api/v4")
+	target, source := base, "GitLab URL"
+	if r.Env.IssuerURL != "" {
+		target, source = strings.TrimSuffix(r.Env.IssuerURL, "/"), "--issuer-url"
+	}
+	if r.Env.Probe == nil {
+		return IssuerStatus{URL: target, Source: source, OK: true, PubliclyTrusted: true, Warning: "issuer not probed"}
+	}
+	st := r.Env.Probe(ctx, target)
+	if st.URL == "" {
+		st.URL = target
+	}
+	if st.Source == "" {
+		st.Source = source
+	}
+	return st
+}
+
+// findExisting looks up the provider, the default role and the variable.
+// Errors here are not fatal: the review computes the exact changes later.
+func (r *Runner) findExisting(ctx context.Context, conn *Connection) {
+	inst := Instance{URL: conn.GitLab.URL, IssuerURL: conn.Issuer.URL}
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		arn, ids, err := existingProvider(ctx, r.Env.IAM, inst.KeyPrefix())
+		if err == nil {
+			conn.Existing.ProviderARN, conn.Existing.ProviderClientIDs = arn, ids
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		name := r.Env.RoleName
+		if name == "" {
+			name = DefaultRoleName(conn.Project.Path, DefaultChoices(conn).Allow)
+		}
+		out, err := r.Env.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+		if err == nil && out.Role != nil {
+			conn.Existing.RoleARN = aws.ToString(out.Role.Arn)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		key := r.Env.VariableKey
+		if key == "" {
+			key = "AWS_ROLE_ARN"
+		}
+		target := gitlabapi.VariableTarget{Kind: "project", ID: strconv.FormatInt(conn.Project.ID, 10)}
+		v, err := r.Env.GitLab.Variable(ctx, target, key, "*")
+		if err == nil && v != nil {
+			meta := *v
+			conn.Existing.Variable = &meta
+		}
+	}()
+	wg.Wait()
+}
+
+// existingProvider returns the ARN and client IDs of the provider for the issuer.
+func existingProvider(ctx context.Context, c awsapi.IAM, keyPrefix string) (string, []string, error) {
+	list, err := c.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
+	if err != nil {
+		return "", nil, err
+	}
+	for _, p := range list.OpenIDConnectProviderList {
+		arn := aws.ToString(p.Arn)
+		if !strings.HasSuffix(arn, ":oidc-provider/"+keyPrefix) {
+			continue
+		}
+		out, err := c.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: p.Arn})
+		if err != nil {
+			return arn, nil, err
+		}
+		return arn, out.ClientIDList, nil
+	}
+	return "", nil, nil
+}
+
+// Plan resolves the user's choices into a plan, rendering permission templates.
+func (r *Runner) Plan(conn *Connection, ch Choices) (Plan, error) {
+	p, err := NewPlan(conn, ch)
+	if err != nil {
+		return Plan{}, err
+	}
+	for _, t := range ch.Templates {
+		inline, err := RenderTemplate(t.ID, t.Params, conn.AWS.Account, conn.AWS.Region)
+		if err != nil {
+			return Plan{}, err
+		}
+		p.InlinePolicies = append(p.InlinePolicies, inline)
+	}
+	if conn.Issuer.Thumbprint != "" && !conn.Issuer.PubliclyTrusted {
+		p.Thumbprints = []string{conn.Issuer.Thumbprint}
+	}
+	return p, nil
+}
+
+// Templates lists the permissions templates.
+func (r *Runner) Templates() []TemplateInfo {
+	var out []TemplateInfo
+	for _, t := range Templates() {
+		out = append(out, t.TemplateInfo)
+	}
+	return out
+}
+
+// specs derives each step's input from the plan.
+func (r *Runner) specs(p Plan) (ProviderSpec, RoleSpec, VariableSpec, SnippetSpec, error) {
+	trust, err := p.TrustPolicy()
+	if err != nil {
+		return ProviderSpec{}, RoleSpec{}, VariableSpec{}, SnippetSpec{}, err
+	}
+	prov := ProviderSpec{
+		URL:         p.Instance.IssuerURL,
+		ClientIDs:   []string{p.Audience},
+		Thumbprints: p.Thumbprints,
+		Tags:        map[string]string{"managed-by": "gitlab-oidc"},
+	}
+	role := RoleSpec{
+		Name:              p.RoleName,
+		TrustPolicy:       trust,
+		MaxSessionSeconds: p.MaxSessionSeconds,
+		PolicyARNs:        p.PolicyARNs,
+		InlinePolicies:    p.InlinePolicies,
+		Tags:              p.Tags,
+		Description:       "GitLab CI OIDC role for " + p.Project.Path + " (managed by gitlab-oidc)",
+	}
+	target := gitlabapi.VariableTarget{Kind: "project", ID: strconv.FormatInt(p.Project.ID, 10)}
+	if p.Variable.Scope == "group" {
+		target = gitlabapi.VariableTarget{Kind: "group", ID: p.Variable.Group}
+	}
+	variable := VariableSpec{
+		Target:           target,
+		Key:              p.Variable.Key,
+		Value:            p.RoleARN(),
+		Protected:        p.Variable.Protected,
+		EnvironmentScope: p.Variable.EnvironmentScope,
+		Description:      "IAM role assumed with GitLab OIDC (managed by gitlab-oidc)",
+	}
+	snippet := p.SnippetSpec()
+	return prov, role, variable, snippet, nil
+}
+
+// SnippetSpec is the snippet the plan asks for.
+func (p Plan) SnippetSpec() SnippetSpec {
+	duration := int32(3600)
+	if p.MaxSessionSeconds < duration {
+		duration = p.MaxSessionSeconds
+	}
+	spec := SnippetSpec{
+		Style:           p.SnippetStyle,
+		Audience:        p.Audience,
+		Region:          p.Region,
+		DurationSeconds: duration,
+		RoleARNVariable: p.Variable.Key,
+		ExampleJob:      true,
+	}
+	for _, a := range p.Allow {
+		spec.Rules = append(spec.Rules, RefRule{Kind: a.Kind, Pattern: a.Pattern})
+	}
+	return spec
+}
+
+// Preview computes every change with reads only.
+func (r *Runner) Preview(ctx context.Context, p Plan, d Decisions) (Preview, error) {
+	prov, role, variable, snipSpec, err := r.specs(p)
+	if err != nil {
+		return Preview{}, err
+	}
+	var pv Preview
+	if b, err := policy.Marshal(role.TrustPolicy); err == nil {
+		pv.TrustPolicy = string(b)
+	}
+	snippet, err := RenderSnippet(snipSpec)
+	if err != nil {
+		return Preview{}, err
+	}
+	pv.Snippet = snippet
+	collect := func(changes []Change, err error) error {
+		pv.Changes = append(pv.Changes, changes...)
+		var conflict *ConflictError
+		if errors.As(err, &conflict) {
+			pv.Conflicts = append(pv.Conflicts, conflict)
+			return nil
+		}
+		return err
+	}
+	// Reads on both sides run one after another here; each is a handful of
+	// calls and the review must list them in a stable order.
+	_, ch, err := EnsureProvider(ctx, r.Env.IAM, prov, d, false)
+	if err := collect(ch, err); err != nil {
+		return Preview{}, err
+	}
+	_, ch, err = EnsureRole(ctx, r.Env.IAM, role, d, false)
+	if err := collect(ch, err); err != nil {
+		return Preview{}, err
+	}
+	if len(p.NewSubComponents) > 0 && !sameStrings(p.NewSubComponents, p.Project.SubComponents) {
+		pv.Changes = append(pv.Changes, subComponentsChange(p))
+	}
+	_, ch, err = EnsureVariable(ctx, r.Env.GitLab, variable, d, false)
+	if err := collect(ch, err); err != nil {
+		return Preview{}, err
+	}
+	if r.Env.WorkDir != "" {
+		edits, err := PlanCIFiles(r.Env.WorkDir, p.SnippetPath, p.CIFile, snippet)
+		if err != nil {
+			return Preview{}, err
+		}
+		ch, err := ApplyCIFiles(r.Env.WorkDir, edits, withCIEdit(d), false)
+		if err := collect(ch, err); err != nil {
+			return Preview{}, err
+		}
+		for _, c := range ch {
+			if c.Diff != "" {
+				pv.FileDiffs = append(pv.FileDiffs, FileDiff{Path: c.Name, Diff: c.Diff})
+			}
+		}
+	}
+	return pv, nil
+}
+
+func subComponentsChange(p Plan) Change {
+	return Change{
+		Action:   ActionUpdate,
+		Resource: "GitLab project setting",
+		Name:     p.Project.Path + " ci_id_token_sub_claim_components",
+		Detail:   strings.Join(p.Project.SubComponents, ",") + " -> " + strings.Join(p.NewSubComponents, ","),
+	}
+}
+
+func sameStrings(a, b []string) bool {
+	return strings.Join(a, ",") == strings.Join(b, ",")
+}
+
+// Steps returns the apply steps in order. Each step is idempotent, so a run
+// interrupted anywhere completes on the next run without duplicating anything.
+func (r *Runner) Steps(p Plan, d Decisions) []Step {
+	prov, role, variable, snipSpec, specErr := r.specs(p)
+	fail := func(ctx context.Context) ([]Change, error) { return nil, specErr }
+	if specErr != nil {
+		return []Step{{ID: "plan", Title: "Check the plan", Run: fail}}
+	}
+	steps := []Step{
+		{ID: "provider", Title: "IAM OIDC provider " + p.Instance.KeyPrefix(), Run: func(ctx context.Context) ([]Change, error) {
+			_, ch, err := EnsureProvider(ctx, r.Env.IAM, prov, d, true)
+			return ch, err
+		}},
+		{ID: "role", Title: "IAM role " + p.RoleName, Run: func(ctx context.Context) ([]Change, error) {
+			_, ch, err := EnsureRole(ctx, r.Env.IAM, role, d, true)
+			return ch, err
+		}},
+	}
+	if len(p.NewSubComponents) > 0 && !sameStrings(p.NewSubComponents, p.Project.SubComponents) {
+		steps = append(steps, Step{ID: "sub-components", Title: "Sub claim components of " + p.Project.Path, Run: func(ctx context.Context) ([]Change, error) {
+			if err := r.Env.GitLab.SetSubClaimComponents(ctx, p.Project.ID, p.NewSubComponents); err != nil {
+				return nil, fmt.Errorf("set ci_id_token_sub_claim_components: %w", err)
+			}
+			c := subComponentsChange(p)
+			c.Applied = true
+			return []Change{c}, nil
+		}})
+	}
+	steps = append(steps, Step{ID: "variable", Title: "CI/CD variable " + p.Variable.Key, Run: func(ctx context.Context) ([]Change, error) {
+		_, ch, err := EnsureVariable(ctx, r.Env.GitLab, variable, d, true)
+		return ch, err
+	}})
+	if r.Env.WorkDir != "" {
+		steps = append(steps, Step{ID: "files", Title: "Pipeline snippet " + p.SnippetPath, Run: func(ctx context.Context) ([]Change, error) {
+			snippet, err := RenderSnippet(snipSpec)
+			if err != nil {
+				return nil, err
+			}
+			edits, err := PlanCIFiles(r.Env.WorkDir, p.SnippetPath, p.CIFile, snippet)
+			if err != nil {
+				return nil, err
+			}
+			return ApplyCIFiles(r.Env.WorkDir, edits, withCIEdit(d), true)
+		}})
+	}
+	return steps
+}
+
+// Apply runs every step in order and stops at the first failure, returning
+// the changes made so far (so the caller can say what exists now).
+func (r *Runner) Apply(ctx context.Context, p Plan, d Decisions, progress func(step Step, changes []Change, err error, took time.Duration)) ([]Change, error) {
+	var all []Change
+	for _, s := range r.Steps(p, d) {
+		start := time.Now()
+		ch, err := s.Run(ctx)
+		all = append(all, ch...)
+		if progress != nil {
+			progress(s, ch, err, time.Since(start))
+		}
+		if err != nil {
+			return all, fmt.Errorf("%s: %w", s.Title, err)
+		}
+	}
+	return all, nil
+}
+
+// InstanceFromURL normalises a GitLab base URL (scheme and host, optional
+// relative root, no trailing slash).
+func InstanceFromURL(raw string) (string, error) {
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("GitLab URL %q is not a URL: pass --gitlab-url https://gitlab.example.com", raw)
+	}
+	return strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/"), nil
+}
+
+// withCIEdit allows the include: edit of the pipeline file: it is an ordinary
+// change, shown as a diff on the review like every other and confirmed with
+// the plan. Overwriting a different snippet file stays a separate question.
+func withCIEdit(d Decisions) Decisions {
+	d.EditCIFile = true
+	return d
+}
