@@ -236,7 +236,7 @@ func runSetupPlain(ctx context.Context, r *steps.Runner, ch steps.Choices, f *se
 		return nil
 	}
 	if f.export != "" {
-		return runExport(plan, f, stdout)
+		return runExport(plan, conn, f, stdout)
 	}
 	preview, err := r.Preview(ctx, plan, decisionsFor(f.yes))
 	if err != nil {
