@@ -107,9 +107,6 @@ func EnsureRole(ctx context.Context, c awsapi.IAM, spec RoleSpec, d Decisions, a
 			return r.res, r.changes, err
 		}
 		r.changes[p.index].Applied = true
-		if r.changes[p.index].Action == ActionCreate && r.changes[p.index].Resource == ResourceRole {
-			r.res.ARN = r.changes[p.index].Name
-		}
 	}
 	return r.res, r.changes, nil
 }
@@ -157,7 +154,8 @@ func planNewRole(c awsapi.IAM, spec RoleSpec, trustJSON string) *roleRun {
 		if err != nil {
 			return awsapi.Explain(err, fmt.Sprintf("create role %q", spec.Name))
 		}
-		r.changes[idx].Name = aws.ToString(out.Role.Arn)
+		r.res.ARN = aws.ToString(out.Role.Arn)
+		r.changes[idx].Name = r.res.ARN
 		return nil
 	})
 	for _, a := range spec.PolicyARNs {
