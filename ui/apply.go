@@ -85,12 +85,7 @@ func (a *applyScreen) record() {
 func (a *applyScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		if a.running < 0 {
-			return a, nil
-		}
-		var cmd tea.Cmd
-		a.spin, cmd = a.spin.Update(msg)
-		return a, cmd
+		return a, tickSpinner(&a.spin, a.running >= 0, msg)
 	case stepDoneMsg:
 		return a, a.stepDone(msg)
 	case tea.KeyPressMsg:
@@ -223,9 +218,7 @@ func (a *applyScreen) mark(o StepOutcome) string {
 	st := a.s.st
 	switch o.Status {
 	case StepRunning:
-		spin := a.spin
-		spin.Style = st.spinner
-		return spin.View()
+		return spinnerView(a.spin, st)
 	case StepDone:
 		return st.success.Render("✓")
 	case StepFailed, StepCancelled:

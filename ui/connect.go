@@ -70,12 +70,7 @@ func (c *connectScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	k := c.s.keys
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		if !c.loading {
-			return c, nil
-		}
-		var cmd tea.Cmd
-		c.spin, cmd = c.spin.Update(msg)
-		return c, cmd
+		return c, tickSpinner(&c.spin, c.loading, msg)
 	case connectedMsg:
 		c.loading = false
 		c.cancelConnect()
@@ -124,9 +119,7 @@ func (c *connectScreen) keys() []key.Binding {
 func (c *connectScreen) view() string {
 	st := c.s.st
 	if c.loading {
-		spin := c.spin
-		spin.Style = st.spinner
-		return spin.View() + " Checking AWS credentials, GitLab access and the issuer…"
+		return spinnerView(c.spin, st) + " Checking AWS credentials, GitLab access and the issuer…"
 	}
 	if c.err != nil {
 		return st.err.Render("✗ Could not connect: "+c.err.Error()) + "\n\n" +
@@ -257,29 +250,13 @@ func mergeChoices(def, in steps.Choices) steps.Choices {
 	if len(out.Allow) == 0 {
 		out.Allow = def.Allow
 	}
-	if out.Audience == "" {
-		out.Audience = def.Audience
-	}
-	if out.MaxSessionSeconds == 0 {
-		out.MaxSessionSeconds = def.MaxSessionSeconds
-	}
-	if out.VariableKey == "" {
-		out.VariableKey = def.VariableKey
-	}
-	if out.VariableScope == "" {
-		out.VariableScope = def.VariableScope
-	}
-	if out.EnvironmentScope == "" {
-		out.EnvironmentScope = def.EnvironmentScope
-	}
-	if out.SnippetStyle == "" {
-		out.SnippetStyle = def.SnippetStyle
-	}
-	if out.SnippetPath == "" {
-		out.SnippetPath = def.SnippetPath
-	}
-	if out.CIFile == "" {
-		out.CIFile = def.CIFile
-	}
+	fill(&out.Audience, def.Audience)
+	fill(&out.MaxSessionSeconds, def.MaxSessionSeconds)
+	fill(&out.VariableKey, def.VariableKey)
+	fill(&out.VariableScope, def.VariableScope)
+	fill(&out.EnvironmentScope, def.EnvironmentScope)
+	fill(&out.SnippetStyle, def.SnippetStyle)
+	fill(&out.SnippetPath, def.SnippetPath)
+	fill(&out.CIFile, def.CIFile)
 	return out
 }

@@ -71,23 +71,26 @@ func (d *doneScreen) view() string {
 	st := d.s.st
 	r := d.s.result
 	var left strings.Builder
-	left.WriteString(st.success.Render(fmt.Sprintf("✓ Setup complete: %d steps", len(r.Steps))) + "\n\n")
-	left.WriteString(st.heading.Render("What exists now") + "\n")
-	left.WriteString(changeLines(st, r.Changes, "  ") + "\n\n")
-	left.WriteString(st.heading.Render("Check the first run") + "\n")
-	left.WriteString("  1. Commit the files and " + verifyAction(r.Plan) + ".\n")
-	left.WriteString("  2. Open the pipeline's aws-oidc-check job: it prints the\n     assumed role from aws sts get-caller-identity.\n\n")
-	left.WriteString(st.heading.Render("If it fails") + "\n")
-	left.WriteString("  gitlab-oidc doctor --role-arn " + r.Plan.RoleARN() + " --job <job URL>")
+	left.WriteString(st.success.Render(fmt.Sprintf("✓ Setup complete: %d steps", len(r.Steps))) + "\n")
 	if d.note != "" {
+		// Feedback for c and h goes at the top, where it is always visible.
 		style := st.success
 		if d.noteErr {
 			style = st.err
 		}
-		left.WriteString("\n\n" + style.Render(d.note))
+		left.WriteString(style.Render(d.note) + "\n")
 	}
+	left.WriteString("\n")
+	left.WriteString(st.heading.Render("What exists now") + "\n")
+	left.WriteString(changeLines(st, r.Changes, "  ") + "\n\n")
+	left.WriteString(st.heading.Render("Check the first run") + "\n")
+	left.WriteString("  1. Commit the files and " + verifyAction(r.Plan) + ".\n")
+	left.WriteString("  2. Open the pipeline's aws-oidc-check job: it prints the\n     assumed role from aws sts get-caller-identity.")
+	var below strings.Builder
+	below.WriteString(st.heading.Render("If it fails") + "\n")
+	below.WriteString("  gitlab-oidc doctor --role-arn " + r.Plan.RoleARN() + " --job <job URL>")
 	snippet := st.heading.Render("Snippet") + st.subtle.Render("  ("+r.Plan.SnippetPath+")") + "\n" + strings.TrimRight(r.Preview.Snippet, "\n")
-	return columns(d.s.width, left.String(), snippet)
+	return columns(d.s.width, left.String(), snippet) + "\n\n" + below.String()
 }
 
 // verifyAction says which push starts a pipeline the role trusts.

@@ -76,7 +76,7 @@ func (m *SetupModel) footer() string {
 	keys := m.helpKeys()
 	h := m.help
 	h.SetWidth(max(10, m.width-lipgloss.Width(badge)-3))
-	text := " " + h.View(keys)
+	text := indentLines(h.View(keys), " ")
 	if badge == "" {
 		return text
 	}
@@ -106,7 +106,15 @@ func (m *SetupModel) helpKeys() helpKeys {
 	}
 	global = append(global, k.Help, k.Quit)
 	short := append(append([]key.Binding{}, screenKeys...), global...)
-	full := [][]key.Binding{screenKeys, {k.Back, k.Field, k.PrevField}, {k.PageUp, k.PageDown, k.Help, k.Quit}}
+	// The expanded help lists the screen's own keys first, without the
+	// shared ones that have their own columns.
+	var own []key.Binding
+	for _, b := range screenKeys {
+		if b.Help() != k.Field.Help() {
+			own = append(own, b)
+		}
+	}
+	full := [][]key.Binding{own, {k.Back, k.Field, k.PrevField}, {k.PageUp, k.PageDown, k.Help, k.Quit}}
 	return helpKeys{short: short, full: full}
 }
 

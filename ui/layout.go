@@ -3,7 +3,9 @@ package ui
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -23,15 +25,31 @@ func pad(s string, w int) string {
 	return s
 }
 
+// minColumn is the narrowest a column may get before two columns stop
+// helping and the blocks are stacked instead.
+const minColumn = 56
+
 // columns lays two blocks side by side when the body is wide enough, else
-// one under the other with a blank line between.
+// one under the other with a blank line between. The right block keeps its
+// natural width; the left one wraps (with hanging indents) into the rest.
 func columns(width int, left, right string) string {
+	stacked := left + "\n\n" + right
 	if width < twoColumnWidth {
-		return left + "\n\n" + right
+		return stacked
 	}
-	colW := (width - 4) / 2
-	l := strings.Split(ansi.Wrap(left, colW, ""), "\n")
-	r := strings.Split(ansi.Wrap(right, colW, ""), "\n")
+	rightW := 0
+	for _, l := range strings.Split(right, "\n") {
+		rightW = max(rightW, ansi.StringWidth(l))
+	}
+	leftW := width - rightW - 4
+	if leftW < minColumn {
+		return stacked
+	}
+	var l []string
+	for _, line := range strings.Split(left, "\n") {
+		l = append(l, wrapHanging(line, leftW)...)
+	}
+	r := strings.Split(right, "\n")
 	n := max(len(l), len(r))
 	out := make([]string, n)
 	for i := range n {
@@ -42,7 +60,7 @@ func columns(width int, left, right string) string {
 		if i < len(r) {
 			b = r[i]
 		}
-		out[i] = strings.TrimRight(pad(a, colW)+"    "+b, " ")
+		out[i] = strings.TrimRight(pad(a, leftW)+"    "+b, " ")
 	}
 	return strings.Join(out, "\n")
 }
@@ -155,4 +173,29 @@ func wrapHanging(line string, width int) []string {
 		lines[i] = pre + strings.TrimLeft(lines[i], " ")
 	}
 	return lines
+}
+
+// tickSpinner advances a spinner while its work runs; once the work is done
+// it asks for no further tick, so the spinner stops.
+func tickSpinner(sp *spinner.Model, active bool, msg spinner.TickMsg) tea.Cmd {
+	if !active {
+		return nil
+	}
+	var cmd tea.Cmd
+	*sp, cmd = sp.Update(msg)
+	return cmd
+}
+
+// spinnerView renders a spinner in the current accent style.
+func spinnerView(sp spinner.Model, st *styles) string {
+	sp.Style = st.spinner
+	return sp.View()
+}
+
+// fill sets *dst to def when it holds the zero value.
+func fill[T comparable](dst *T, def T) {
+	var zero T
+	if *dst == zero {
+		*dst = def
+	}
 }

@@ -66,12 +66,7 @@ func (r *reviewScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	k := r.s.keys
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
-		if !r.loading {
-			return r, nil
-		}
-		var cmd tea.Cmd
-		r.spin, cmd = r.spin.Update(msg)
-		return r, cmd
+		return r, tickSpinner(&r.spin, r.loading, msg)
 	case previewMsg:
 		if msg.gen != r.gen {
 			return r, nil
@@ -179,9 +174,7 @@ func (r *reviewScreen) keys() []key.Binding {
 func (r *reviewScreen) view() string {
 	st := r.s.st
 	if r.loading {
-		spin := r.spin
-		spin.Style = st.spinner
-		return spin.View() + " Reading what exists and computing every change (nothing is written)…"
+		return spinnerView(r.spin, st) + " Reading what exists and computing every change (nothing is written)…"
 	}
 	if r.err != nil {
 		return st.err.Render("✗ Preview failed: "+r.err.Error()) + "\n\nPress r to try again or ← to change the plan."

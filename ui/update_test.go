@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -341,6 +342,66 @@ func TestResizeKeepsFrameHeight(t *testing.T) {
 		lines := strings.Split(d.screen(), "\n")
 		if len(lines) != size[1] {
 			t.Errorf("%dx%d: %d lines", size[0], size[1], len(lines))
+		}
+	}
+}
+
+func TestDoneCopyAndHandout(t *testing.T) {
+	tests := map[string]struct {
+		handout  func() (string, error)
+		wantKey  bool
+		wantNote string
+	}{
+		"no hand-out writer": {wantKey: false},
+		"hand-out written":   {handout: func() (string, error) { return "gitlab-oidc-handout.md", nil }, wantKey: true, wantNote: "Hand-out written to gitlab-oidc-handout.md"},
+		"hand-out fails":     {handout: func() (string, error) { return "", errors.New("disk full") }, wantKey: true, wantNote: "Could not write the hand-out: disk full"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			fb := newFakeBackend()
+			m := NewSetup(fb, SetupOptions{})
+			m.WriteHandout = tc.handout
+			d := &driver{t: t, m: m}
+			d.run(m.Init())
+			toReview(d).keys("enter")
+			d.at(stepDone)
+			if got := strings.Contains(d.screen(), "h hand-out"); got != tc.wantKey {
+				t.Errorf("h key shown = %v, want %v", got, tc.wantKey)
+			}
+			d.keys("h")
+			if tc.wantNote != "" && !strings.Contains(d.screen(), tc.wantNote) {
+				t.Errorf("note %q missing:\n%s", tc.wantNote, d.screen())
+			}
+			cmd := d.sendOnly(press("c"))
+			if cmd == nil {
+				t.Fatal("c returned no clipboard command")
+			}
+			if got := fmt.Sprint(cmd()); got != d.m.Result().Preview.Snippet || got == "" {
+				t.Errorf("clipboard got %q, want the snippet", got)
+			}
+			if d.keys("enter"); !d.quit || d.m.Result().ExitCode() != 0 {
+				t.Errorf("enter on Done: quit %v, exit %d", d.quit, d.m.Result().ExitCode())
+			}
+		})
+	}
+}
+
+func TestInitialChoicesFromFlags(t *testing.T) {
+	d := newDriver(t, newFakeBackend(), SetupOptions{InitialChoices: steps.Choices{
+		Allow:    []steps.Allow{{Kind: "tag", Pattern: "v*"}, {Kind: "branch", Pattern: "deploy"}},
+		RoleName: "payments-release",
+		Audience: audienceSTS,
+	}})
+	d.keys("enter")
+	d.at(stepAccess)
+	ch := d.m.s.choices
+	if ch.RoleName != "payments-release" || ch.Audience != audienceSTS || ch.VariableKey != "AWS_ROLE_ARN" || ch.MaxSessionSeconds != 3600 {
+		t.Errorf("choices = %+v: flags must win, defaults fill the rest", ch)
+	}
+	screen := d.screen()
+	for _, want := range []string{"◉ tags v*", "◉ branch:deploy", "○ main", "◉ sts.amazonaws.com", "> payments-release"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("Access screen lacks %q:\n%s", want, screen)
 		}
 	}
 }
