@@ -17,6 +17,9 @@ import (
 	"gitlab-oidc/steps"
 )
 
+// The production backend must satisfy the interface the wizard codes against.
+var _ SetupBackend = (*steps.Runner)(nil)
+
 // fakeBackend is a deterministic SetupBackend. It embeds the interface so a
 // call the test did not plan for panics.
 type fakeBackend struct {

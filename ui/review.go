@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -122,19 +123,26 @@ func (r *reviewScreen) firstUnresolved() *steps.ConflictError {
 // nil when no decision covers it.
 func decisionField(d *steps.Decisions, c *steps.ConflictError, plan steps.Plan) *bool {
 	switch c.Resource {
-	case "IAM role":
+	case steps.ResourceRole:
 		return &d.AddTrustStatement
-	case "IAM OIDC provider":
+	case steps.ResourceProvider:
 		return &d.AddClientID
-	case "CI/CD variable":
+	case steps.ResourceVariable:
 		return &d.ReplaceVariable
 	case "file":
-		if c.Name == plan.CIFile {
+		if samePath(c.Name, plan.CIFile) && !samePath(c.Name, plan.SnippetPath) {
 			return &d.EditCIFile
 		}
 		return &d.OverwriteFiles
 	}
 	return nil
+}
+
+// samePath reports whether a conflict's file is the planned one; the steps
+// may report it relative to the checkout or with the checkout's path.
+func samePath(name, planned string) bool {
+	name, planned = filepath.ToSlash(name), strings.TrimPrefix(filepath.ToSlash(planned), "./")
+	return planned != "" && (name == planned || strings.HasSuffix(name, "/"+planned))
 }
 
 // allowConflict records the user's permission for a conflict; it reports
