@@ -154,7 +154,17 @@ type Plan struct {
 	Audience  string   `json:"audience"`
 
 	Project ProjectInfo `json:"project"`
-	Allow   []Allow     `json:"allow"`
+	// MoreProjects are further projects one group-wide role admits, each by
+	// its exact sub (setup --group ... --group-role).
+	MoreProjects []ProjectInfo `json:"more_projects,omitempty"`
+	// Environment, when set, makes this the role of one deployment
+	// environment: the variable is scoped to it and the snippet gets a
+	// template job that declares it.
+	Environment string `json:"environment,omitempty"`
+	// DeploymentTier is the environment's tier, used when the project's sub
+	// claim includes deployment_tier.
+	DeploymentTier string  `json:"deployment_tier,omitempty"`
+	Allow          []Allow `json:"allow"`
 	// NewSubComponents, when set, is written to the project's
 	// ci_id_token_sub_claim_components before the role is created.
 	NewSubComponents []string `json:"new_sub_components,omitempty"`
@@ -206,40 +216,61 @@ func (p Plan) SubComponents() []string {
 func (p Plan) SubValues() (exact, like []string, err error) {
 	comps := p.SubComponents()
 	seen := map[string]bool{}
-	for _, a := range p.Allow {
-		values := map[string]string{
-			"project_path": p.Project.Path,
-			"project_id":   strconv.FormatInt(p.Project.ID, 10),
-			"ref_type":     a.RefType(),
-		}
-		switch a.Kind {
-		case AllowProtected:
-			values["ref"] = "*"
-			values["ref_protected"] = "true"
-			if !p.Instance.IsGitLabCom() && !contains(comps, "ref_protected") {
-				return nil, nil, errors.New("--allow protected on a self-managed instance needs ref_protected in the sub claim: AWS passes only aud and sub for it; pass --sub-components project_path,ref_type,ref,ref_protected (or lead with project_id)")
+	for _, proj := range p.Projects() {
+		for _, a := range p.Allow {
+			sub, err := p.subFor(comps, proj, a)
+			if err != nil {
+				return nil, nil, err
 			}
-		default:
-			values["ref"] = a.Pattern
-			if contains(comps, "ref_protected") {
-				values["ref_protected"] = protectedValue(a, p.Project)
+			if seen[sub] {
+				continue
 			}
-		}
-		sub := buildSub(comps, values)
-		if seen[sub] {
-			continue
-		}
-		seen[sub] = true
-		if strings.ContainsAny(sub, "*?") {
-			like = append(like, sub)
-		} else {
-			exact = append(exact, sub)
+			seen[sub] = true
+			if strings.ContainsAny(sub, "*?") {
+				like = append(like, sub)
+			} else {
+				exact = append(exact, sub)
+			}
 		}
 	}
 	if len(exact)+len(like) == 0 {
 		return nil, nil, errors.New("no --allow given: say which refs may assume the role, e.g. --allow branch:main (a trust policy without a sub condition would let every project in)")
 	}
 	return exact, like, nil
+}
+
+// Projects lists every project the role admits.
+func (p Plan) Projects() []ProjectInfo {
+	return append([]ProjectInfo{p.Project}, p.MoreProjects...)
+}
+
+// subFor builds the sub value admitting jobs of proj on the refs of a.
+func (p Plan) subFor(comps []string, proj ProjectInfo, a Allow) (string, error) {
+	values := map[string]string{
+		"project_path": proj.Path,
+		"project_id":   strconv.FormatInt(proj.ID, 10),
+		"ref_type":     a.RefType(),
+	}
+	switch a.Kind {
+	case AllowProtected:
+		values["ref"] = "*"
+		values["ref_protected"] = "true"
+		if !p.Instance.IsGitLabCom() && !contains(comps, "ref_protected") {
+			return "", errors.New("--allow protected on a self-managed instance needs ref_protected in the sub claim: AWS passes only aud and sub for it; pass --sub-components project_path,ref_type,ref,ref_protected (or lead with project_id)")
+		}
+	default:
+		values["ref"] = a.Pattern
+		if contains(comps, "ref_protected") {
+			values["ref_protected"] = protectedValue(a, proj)
+		}
+	}
+	if p.Environment != "" {
+		// GitLab adds these components only to jobs with an environment;
+		// when the tier or protection is unknown, any value is admitted.
+		values["deployment_tier"] = firstNonEmpty(p.DeploymentTier, "*")
+		values["environment_protected"] = "*"
+	}
+	return buildSub(comps, values), nil
 }
 
 // protectedValue is the ref_protected component for an allow: "true" when
@@ -325,7 +356,9 @@ func (p Plan) TrustPolicy() (*policy.Document, error) {
 	prefix := p.Instance.KeyPrefix()
 	if p.Instance.IsGitLabCom() {
 		if p.PinProjectID && p.Project.ID != 0 {
-			extra[prefix+":project_id"] = []string{strconv.FormatInt(p.Project.ID, 10)}
+			for _, proj := range p.Projects() {
+				extra[prefix+":project_id"] = append(extra[prefix+":project_id"], strconv.FormatInt(proj.ID, 10))
+			}
 		}
 		if p.onlyProtected() {
 			extra[prefix+":ref_protected"] = []string{"true"}

@@ -342,19 +342,13 @@ func (p Plan) SnippetSpec() SnippetSpec {
 
 // Preview computes every change with reads only.
 func (r *Runner) Preview(ctx context.Context, p Plan, d Decisions) (Preview, error) {
-	prov, role, variable, snipSpec, err := r.specs(p)
-	if err != nil {
-		return Preview{}, err
-	}
+	return r.PreviewAll(ctx, []Plan{p}, d)
+}
+
+// PreviewAll previews several plans that share one provider and one snippet
+// file: the roles of several environments of a project.
+func (r *Runner) PreviewAll(ctx context.Context, plans []Plan, d Decisions) (Preview, error) {
 	var pv Preview
-	if b, err := policy.Marshal(role.TrustPolicy); err == nil {
-		pv.TrustPolicy = string(b)
-	}
-	snippet, err := RenderSnippet(snipSpec)
-	if err != nil {
-		return Preview{}, err
-	}
-	pv.Snippet = snippet
 	collect := func(changes []Change, err error) error {
 		pv.Changes = append(pv.Changes, changes...)
 		var conflict *ConflictError
@@ -364,47 +358,47 @@ func (r *Runner) Preview(ctx context.Context, p Plan, d Decisions) (Preview, err
 		}
 		return err
 	}
-	// Reads on both sides run one after another here; each is a handful of
-	// calls and the review must list them in a stable order.
-	_, ch, err := EnsureProvider(ctx, r.Env.IAM, prov, d, false)
-	if err := collect(ch, err); err != nil {
-		return Preview{}, err
+	for _, s := range r.plannedSteps(plans, d, false) {
+		if err := collect(s.Run(ctx)); err != nil {
+			return Preview{}, err
+		}
 	}
-	_, ch, err = EnsureRole(ctx, r.Env.IAM, role, d, false)
-	if err := collect(ch, err); err != nil {
-		return Preview{}, err
-	}
-	if len(p.NewSubComponents) > 0 && !sameStrings(p.NewSubComponents, p.Project.SubComponents) {
-		pv.Changes = append(pv.Changes, subComponentsChange(p))
-	}
-	_, ch, err = EnsureVariable(ctx, r.Env.GitLab, variable, d, false)
-	if err := collect(ch, err); err != nil {
-		return Preview{}, err
-	}
-	if r.Env.WorkDir != "" {
-		edits, err := PlanCIFiles(r.Env.WorkDir, p.SnippetPath, p.CIFile, snippet)
+	var trusts []string
+	for _, p := range plans {
+		doc, err := p.TrustPolicy()
 		if err != nil {
 			return Preview{}, err
 		}
-		ch, err := ApplyCIFiles(r.Env.WorkDir, edits, withCIEdit(d), false)
-		if err := collect(ch, err); err != nil {
+		b, err := policy.Marshal(doc)
+		if err != nil {
 			return Preview{}, err
 		}
-		for _, c := range ch {
-			if c.Diff != "" {
-				pv.FileDiffs = append(pv.FileDiffs, FileDiff{Path: c.Name, Diff: c.Diff})
-			}
+		if len(plans) > 1 {
+			trusts = append(trusts, "// "+p.RoleName)
+		}
+		trusts = append(trusts, string(b))
+	}
+	pv.TrustPolicy = strings.Join(trusts, "\n")
+	snippet, err := RenderSnippet(CombinedSnippetSpec(plans))
+	if err != nil {
+		return Preview{}, err
+	}
+	pv.Snippet = snippet
+	for _, c := range pv.Changes {
+		if c.Resource == "file" && c.Diff != "" {
+			pv.FileDiffs = append(pv.FileDiffs, FileDiff{Path: c.Name, Diff: c.Diff})
 		}
 	}
 	return pv, nil
 }
 
-func subComponentsChange(p Plan) Change {
+func subComponentsChange(p Plan, applied bool) Change {
 	return Change{
 		Action:   ActionUpdate,
 		Resource: "GitLab project setting",
 		Name:     p.Project.Path + " ci_id_token_sub_claim_components",
 		Detail:   strings.Join(p.Project.SubComponents, ",") + " -> " + strings.Join(p.NewSubComponents, ","),
+		Applied:  applied,
 	}
 }
 
@@ -415,56 +409,134 @@ func sameStrings(a, b []string) bool {
 // Steps returns the apply steps in order. Each step is idempotent, so a run
 // interrupted anywhere completes on the next run without duplicating anything.
 func (r *Runner) Steps(p Plan, d Decisions) []Step {
-	prov, role, variable, snipSpec, specErr := r.specs(p)
-	fail := func(ctx context.Context) ([]Change, error) { return nil, specErr }
-	if specErr != nil {
-		return []Step{{ID: "plan", Title: "Check the plan", Run: fail}}
+	return r.plannedSteps([]Plan{p}, d, true)
+}
+
+// StepsAll is Steps for several plans sharing a provider and a snippet.
+func (r *Runner) StepsAll(plans []Plan, d Decisions) []Step {
+	return r.plannedSteps(plans, d, true)
+}
+
+// plannedSteps builds the steps; with apply false they only read and report
+// what they would change (the preview runs exactly the code that applies).
+func (r *Runner) plannedSteps(plans []Plan, d Decisions, apply bool) []Step {
+	if len(plans) == 0 {
+		return nil
 	}
-	steps := []Step{
-		{ID: "provider", Title: "IAM OIDC provider " + p.Instance.KeyPrefix(), Run: func(ctx context.Context) ([]Change, error) {
-			_, ch, err := EnsureProvider(ctx, r.Env.IAM, prov, d, true)
-			return ch, err
-		}},
-		{ID: "role", Title: "IAM role " + p.RoleName, Run: func(ctx context.Context) ([]Change, error) {
-			_, ch, err := EnsureRole(ctx, r.Env.IAM, role, d, true)
-			return ch, err
-		}},
+	type specSet struct {
+		role     RoleSpec
+		variable VariableSpec
 	}
-	if len(p.NewSubComponents) > 0 && !sameStrings(p.NewSubComponents, p.Project.SubComponents) {
-		steps = append(steps, Step{ID: "sub-components", Title: "Sub claim components of " + p.Project.Path, Run: func(ctx context.Context) ([]Change, error) {
-			if err := r.Env.GitLab.SetSubClaimComponents(ctx, p.Project.ID, p.NewSubComponents); err != nil {
+	var sets []specSet
+	prov := ProviderSpec{}
+	for _, p := range plans {
+		pv, role, variable, _, err := r.specs(p)
+		if err != nil {
+			return []Step{{ID: "plan", Title: "Check the plan", Run: func(context.Context) ([]Change, error) { return nil, err }}}
+		}
+		if prov.URL == "" {
+			prov = pv
+		} else {
+			prov.ClientIDs = appendMissing(prov.ClientIDs, pv.ClientIDs...)
+		}
+		sets = append(sets, specSet{role, variable})
+	}
+	first := plans[0]
+	steps := []Step{{ID: "provider", Title: "IAM OIDC provider " + first.Instance.KeyPrefix(), Run: func(ctx context.Context) ([]Change, error) {
+		_, ch, err := EnsureProvider(ctx, r.Env.IAM, prov, d, apply)
+		return ch, err
+	}}}
+	if len(first.NewSubComponents) > 0 && !sameStrings(first.NewSubComponents, first.Project.SubComponents) {
+		// Before the roles: the new shape must be in place when they are used.
+		steps = append(steps, Step{ID: "sub-components", Title: "Sub claim components of " + first.Project.Path, Run: func(ctx context.Context) ([]Change, error) {
+			if !apply {
+				return []Change{subComponentsChange(first, false)}, nil
+			}
+			if err := r.Env.GitLab.SetSubClaimComponents(ctx, first.Project.ID, first.NewSubComponents); err != nil {
 				return nil, fmt.Errorf("set ci_id_token_sub_claim_components: %w", err)
 			}
-			c := subComponentsChange(p)
-			c.Applied = true
-			return []Change{c}, nil
+			return []Change{subComponentsChange(first, true)}, nil
 		}})
 	}
-	steps = append(steps, Step{ID: "variable", Title: "CI/CD variable " + p.Variable.Key, Run: func(ctx context.Context) ([]Change, error) {
-		_, ch, err := EnsureVariable(ctx, r.Env.GitLab, variable, d, true)
-		return ch, err
-	}})
+	for _, set := range sets {
+		set := set
+		steps = append(steps, Step{ID: "role", Title: "IAM role " + set.role.Name, Run: func(ctx context.Context) ([]Change, error) {
+			_, ch, err := EnsureRole(ctx, r.Env.IAM, set.role, d, apply)
+			return ch, err
+		}})
+	}
+	for _, set := range sets {
+		set := set
+		title := "CI/CD variable " + set.variable.Key
+		if set.variable.EnvironmentScope != "" && set.variable.EnvironmentScope != "*" {
+			title += " (" + set.variable.EnvironmentScope + ")"
+		}
+		steps = append(steps, Step{ID: "variable", Title: title, Run: func(ctx context.Context) ([]Change, error) {
+			_, ch, err := EnsureVariable(ctx, r.Env.GitLab, set.variable, d, apply)
+			return ch, err
+		}})
+	}
 	if r.Env.WorkDir != "" {
-		steps = append(steps, Step{ID: "files", Title: "Pipeline snippet " + p.SnippetPath, Run: func(ctx context.Context) ([]Change, error) {
-			snippet, err := RenderSnippet(snipSpec)
+		steps = append(steps, Step{ID: "files", Title: "Pipeline snippet " + first.SnippetPath, Run: func(ctx context.Context) ([]Change, error) {
+			snippet, err := RenderSnippet(CombinedSnippetSpec(plans))
 			if err != nil {
 				return nil, err
 			}
-			edits, err := PlanCIFiles(r.Env.WorkDir, p.SnippetPath, p.CIFile, snippet)
+			edits, err := PlanCIFiles(r.Env.WorkDir, first.SnippetPath, first.CIFile, snippet)
 			if err != nil {
 				return nil, err
 			}
-			return ApplyCIFiles(r.Env.WorkDir, edits, withCIEdit(d), true)
+			return ApplyCIFiles(r.Env.WorkDir, edits, withCIEdit(d), apply)
 		}})
 	}
 	return steps
 }
 
+func appendMissing(list []string, values ...string) []string {
+	for _, v := range values {
+		if !contains(list, v) {
+			list = append(list, v)
+		}
+	}
+	return list
+}
+
+// CombinedSnippetSpec is the one snippet for several plans: the refs of all
+// of them, and a template job per environment.
+func CombinedSnippetSpec(plans []Plan) SnippetSpec {
+	spec := plans[0].SnippetSpec()
+	seen := map[RefRule]bool{}
+	for _, r := range spec.Rules {
+		seen[r] = true
+	}
+	for _, p := range plans {
+		for _, a := range p.Allow {
+			rule := RefRule{Kind: a.Kind, Pattern: a.Pattern}
+			if !seen[rule] {
+				seen[rule] = true
+				spec.Rules = append(spec.Rules, rule)
+			}
+		}
+		if p.Environment != "" {
+			spec.Environments = append(spec.Environments, EnvJob{Name: p.Environment})
+		}
+	}
+	return spec
+}
+
 // Apply runs every step in order and stops at the first failure, returning
 // the changes made so far (so the caller can say what exists now).
 func (r *Runner) Apply(ctx context.Context, p Plan, d Decisions, progress func(step Step, changes []Change, err error, took time.Duration)) ([]Change, error) {
+	return r.ApplyAll(ctx, []Plan{p}, d, progress)
+}
+
+// ApplyAll is Apply for several plans sharing a provider and a snippet.
+func (r *Runner) ApplyAll(ctx context.Context, plans []Plan, d Decisions, progress func(step Step, changes []Change, err error, took time.Duration)) ([]Change, error) {
 	var all []Change
-	for _, s := range r.Steps(p, d) {
+	for _, s := range r.StepsAll(plans, d) {
+		if err := ctx.Err(); err != nil {
+			return all, err
+		}
 		start := time.Now()
 		ch, err := s.Run(ctx)
 		all = append(all, ch...)
