@@ -93,11 +93,15 @@ func readSmall(p string) (content string, exists bool, err error) {
 	return string(b), true, nil
 }
 
-// minimalCIFile is the main pipeline file created when there is none.
+// minimalCIFile is the main pipeline file created when there is none. It
+// carries a starter job besides the include because GitLab does not run a
+// pipeline whose only jobs are in .pre or .post, where the example job sits.
 func minimalCIFile(includePath string) string {
-	return "# Created by gitlab-oidc. Add your own stages and jobs below.\n" +
-		"stages:\n  - test\n\n" +
-		"include:\n  - local: '" + includePath + "'\n"
+	return "# Created by gitlab-oidc. Replace the deploy job's script with your own.\n" +
+		"stages:\n  - deploy\n\n" +
+		"include:\n  - local: '" + includePath + "'\n\n" +
+		"# Jobs that extend .aws-oidc get AWS credentials before their script runs.\n" +
+		"deploy:\n  extends: " + templateName + "\n  stage: deploy\n  script:\n    - aws sts get-caller-identity\n"
 }
 
 // ApplyCIFiles turns edits into changes with unified diffs and, when apply

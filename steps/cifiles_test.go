@@ -221,6 +221,13 @@ func TestApplyCIFilesDryRunWritesNothing(t *testing.T) {
 	if len(changes) != 2 || changes[0].Applied || changes[1].Applied {
 		t.Errorf("dry run changes = %+v", changes)
 	}
+	var created map[string]any
+	if err := yaml.Unmarshal([]byte(edits[1].New), &created); err != nil {
+		t.Fatalf("created main file is not YAML: %v", err)
+	}
+	if deploy, _ := created["deploy"].(map[string]any); deploy["extends"] != ".aws-oidc" || deploy["stage"] != "deploy" {
+		t.Errorf("created main file lacks a starter job outside .pre: %v", created)
+	}
 	if !strings.Contains(edits[1].New, "local: '/.ci/oidc.yml'") {
 		t.Errorf("new main file does not include the custom path:\n%s", edits[1].New)
 	}

@@ -73,6 +73,11 @@ func TestSnippetPassesGitLabSchema(t *testing.T) {
 			if listed := regexp.MustCompile(`(?m)^` + exampleJob + `\s`).MatchString(out); listed != tc.listed {
 				t.Errorf("%s listed = %v, want %v on branch %s:\n%s", exampleJob, listed, tc.listed, tc.branch, out)
 			}
+			// A pipeline of .pre jobs only would not run in GitLab: the
+			// created file has a starter job in a real stage.
+			if tc.existingCI == "" && tc.listed && !regexp.MustCompile(`(?m)^deploy\s+.*\bdeploy\b`).MatchString(out) {
+				t.Errorf("the created pipeline file has no job outside .pre:\n%s", out)
+			}
 			if tc.existingCI != "" && !strings.Contains(out, "build") {
 				t.Errorf("the user's own job vanished after the include was added:\n%s", out)
 			}
