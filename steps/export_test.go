@@ -2,15 +2,18 @@ package steps
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -745,5 +748,35 @@ func TestVariableCommands(t *testing.T) {
 				t.Errorf("curl = %s, want it to post to %s with the token from the environment", curl, tc.curlPart)
 			}
 		})
+	}
+}
+
+// TestExportCloudFormationPassesCfnLint runs AWS's own template linter over
+// every export case when it is installed (it is on the project's machines;
+// the test skips elsewhere and under -short, as it takes seconds).
+func TestExportCloudFormationPassesCfnLint(t *testing.T) {
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil || testing.Short() {
+		t.Skip("cfn-lint is not installed (or -short)")
+	}
+	dir := t.TempDir()
+	var files []string
+	for name, tc := range exportCases {
+		p := tc.plan(t)
+		out, err := ExportCloudFormation(p, tc.opts(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, path)
+	}
+	slices.Sort(files)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, lint, files...).CombinedOutput(); err != nil {
+		t.Errorf("cfn-lint rejects the templates (%v):\n%s", err, out)
 	}
 }
