@@ -90,8 +90,12 @@ func (r SetupResult) Summary() string {
 		return b.String()
 	}
 	b.WriteString("AWS and GitLab are in this state:\n")
+	w := 0
 	for _, s := range r.Steps {
-		fmt.Fprintf(&b, "  %s %-34s %s\n", statusMark(s.Status), s.Title, stepStatusText(s))
+		w = max(w, len([]rune(s.Title)))
+	}
+	for _, s := range r.Steps {
+		fmt.Fprintf(&b, "  %s %-*s  %s\n", statusMark(s.Status), w, s.Title, stepStatusText(s))
 	}
 	if r.Outcome != OutcomeCompleted {
 		b.WriteString("Run setup again to finish: every step checks what exists and changes only the difference.\n")

@@ -192,10 +192,10 @@ func (r *reviewScreen) view() string {
 	b.WriteString(r.statusLine() + "\n\n")
 	b.WriteString(st.heading.Render("Changes") + "\n")
 	b.WriteString(changeLines(st, pv.Changes, "  "))
-	if w := r.s.plan.Warnings; len(w) > 0 {
-		b.WriteString("\n\n" + st.warning.Render("Warnings") + "\n")
+	if w := r.warnings(); len(w) > 0 {
+		b.WriteString("\n\n" + st.warning.Render("Warnings"))
 		for _, line := range w {
-			b.WriteString(st.warning.Render("  ⚠ "+line) + "\n")
+			b.WriteString("\n" + st.warning.Render("  ⚠ "+line))
 		}
 	}
 	for i, c := range pv.Conflicts {
@@ -292,4 +292,16 @@ func (r *reviewScreen) statusLine() string {
 	}
 	return st.success.Render("✓ Ready: ") + st.bold.Render(fmt.Sprintf("press enter to apply %d change(s).", writes)) +
 		st.subtle.Render(" Nothing has been written yet.")
+}
+
+// warnings are the plan's warnings plus one for AdministratorAccess, which
+// the Permissions screen confirmed but Review should still say out loud.
+func (r *reviewScreen) warnings() []string {
+	w := append([]string(nil), r.s.plan.Warnings...)
+	for _, arn := range r.s.plan.PolicyARNs {
+		if strings.HasSuffix(arn, adminPolicySuffix) {
+			w = append(w, "AdministratorAccess is attached: every job allowed above can do anything in account "+r.s.plan.AccountID)
+		}
+	}
+	return w
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"gitlab-oidc/steps"
 )
@@ -213,6 +214,14 @@ func TestAdministratorAccessNeedsTwoConfirmations(t *testing.T) {
 			}
 			if got := slices.Contains(d.m.s.choices.PolicyARNs, admin); got != tc.added {
 				t.Errorf("added = %v, want %v (choices %v)", got, tc.added, d.m.s.choices.PolicyARNs)
+			}
+			if !tc.added {
+				return
+			}
+			d.keys("enter")
+			d.at(stepReview)
+			if body := ansi.Strip(d.m.screens[stepReview].view()); !strings.Contains(body, "AdministratorAccess is attached") {
+				t.Errorf("Review does not warn about AdministratorAccess:\n%s", body)
 			}
 		})
 	}
