@@ -432,8 +432,14 @@ func DefaultRoleName(projectPath string, allow []Allow) string {
 			parts = append(parts, strings.NewReplacer("*", "x", "?", "x", "/", "-").Replace(a.Pattern))
 		}
 	}
-	name := roleNameUnsafe.ReplaceAllString(strings.Join(parts, "-"), "-")
-	name = strings.Trim(name, "-")
+	return fitRoleName(strings.Join(parts, "-"))
+}
+
+// fitRoleName makes name a valid IAM role name: unsafe characters become
+// '-', and a name over 64 characters is cut and gets a short hash of the
+// whole, so two long names never collide.
+func fitRoleName(name string) string {
+	name = strings.Trim(roleNameUnsafe.ReplaceAllString(name, "-"), "-")
 	if len(name) <= 64 {
 		return name
 	}
