@@ -27,6 +27,8 @@ type fakeBackend struct {
 
 	conn       *steps.Connection
 	connectErr error
+	// connectWaits makes Connect wait for its context (ctrl+c test).
+	connectWaits bool
 	// conflictRole makes Preview report the role's trust policy as a
 	// conflict until AddTrustStatement is decided.
 	conflictRole bool
@@ -65,6 +67,10 @@ func testConnection() *steps.Connection {
 }
 
 func (f *fakeBackend) Connect(ctx context.Context) (*steps.Connection, error) {
+	if f.connectWaits {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	if f.connectErr != nil {
 		return nil, f.connectErr
 	}

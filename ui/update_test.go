@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"slices"
 	"strings"
 	"testing"
@@ -413,6 +414,77 @@ func TestInitialChoicesFromFlags(t *testing.T) {
 	for _, want := range []string{"◉ tags v*", "◉ branch:deploy", "○ main", "◉ sts.amazonaws.com", "> payments-release"} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("Access screen lacks %q:\n%s", want, screen)
+		}
+	}
+}
+
+func TestCtrlCDuringConnectCancelsIt(t *testing.T) {
+	fb := newFakeBackend()
+	fb.connectWaits = true
+	m := NewSetup(fb, SetupOptions{})
+	msgs := runAsync(m.Init())
+	_, cmd := m.Update(press("ctrl+c"))
+	if !isQuit(cmd) {
+		t.Fatal("ctrl+c during Connect did not quit")
+	}
+	msg := awaitMsg(t, msgs, func(m tea.Msg) bool { _, ok := m.(connectedMsg); return ok })
+	if err := msg.(connectedMsg).err; !errors.Is(err, context.Canceled) {
+		t.Errorf("Connect returned %v, want context.Canceled: ctrl+c must cancel its context", err)
+	}
+	if m.Result().ExitCode() != 130 {
+		t.Errorf("exit %d, want 130", m.Result().ExitCode())
+	}
+}
+
+func TestLightBackgroundRestyles(t *testing.T) {
+	d := newDriver(t, newFakeBackend(), SetupOptions{})
+	dark := d.m.s.st
+	d.send(tea.BackgroundColorMsg{Color: color.White})
+	if d.m.s.st == dark {
+		t.Fatal("styles were not rebuilt for a light background")
+	}
+	if !strings.Contains(d.screen(), "Already there") {
+		t.Errorf("the view broke after restyling:\n%s", d.screen())
+	}
+}
+
+// runAsync runs a command and, recursively, the commands of a batch, each
+// in its own goroutine, and delivers their messages as they come.
+func runAsync(cmd tea.Cmd) <-chan tea.Msg {
+	out := make(chan tea.Msg, 16)
+	var run func(tea.Cmd)
+	run = func(c tea.Cmd) {
+		if c == nil {
+			return
+		}
+		go func() {
+			msg := c()
+			if batch, ok := msg.(tea.BatchMsg); ok {
+				for _, sub := range batch {
+					run(sub)
+				}
+				return
+			}
+			out <- msg
+		}()
+	}
+	run(cmd)
+	return out
+}
+
+// awaitMsg returns the first message that matches, failing after 5 s.
+func awaitMsg(t *testing.T, msgs <-chan tea.Msg, match func(tea.Msg) bool) tea.Msg {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case msg := <-msgs:
+			if match(msg) {
+				return msg
+			}
+		case <-deadline:
+			t.Fatal("the expected message did not arrive within 5 s")
+			return nil
 		}
 	}
 }
