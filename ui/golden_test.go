@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"gitlab-oidc/steps"
 )
 
 // updateGoldens reports whether -update was passed. The flag is registered
@@ -177,5 +175,3 @@ func TestGoldenCoversEveryScreen(t *testing.T) {
 		}
 	}
 }
-
-var _ = steps.ActionCreate
