@@ -76,7 +76,7 @@ func (a Allow) Describe() string {
 	case a.Pattern == "*":
 		return "any " + a.Kind + " (any developer's push can use the role)"
 	case a.Wildcard():
-		return a.Kind + "es matching " + a.Pattern
+		return map[string]string{AllowBranch: "branches", AllowTag: "tags"}[a.Kind] + " matching " + a.Pattern
 	default:
 		return a.Kind + " " + a.Pattern
 	}

@@ -121,17 +121,32 @@ func (r *Runner) connectGitLab(ctx context.Context, conn *Connection) error {
 	if projErr != nil {
 		return fmt.Errorf("GitLab project %s: %w", r.Env.Project, projErr)
 	}
-	var branches, tags []gitlabapi.ProtectedRef
-	var bErr, tErr error
-	wg.Add(2)
-	go func() { defer wg.Done(); branches, bErr = gl.ProtectedBranches(ctx, proj.ID) }()
-	go func() { defer wg.Done(); tags, tErr = gl.ProtectedTags(ctx, proj.ID) }()
-	wg.Wait()
-	if err := errors.Join(bErr, tErr); err != nil {
-		return fmt.Errorf("read protected refs of %s: %w", proj.PathWithNamespace, err)
+	info, err := r.projectInfo(ctx, proj)
+	if err != nil {
+		return err
 	}
 	conn.GitLab = GitLabIdentity{URL: gl.BaseURL(), Username: user.Username, AccessLevel: proj.AccessLevel, TokenSource: r.Env.GitLabTokenSource}
-	conn.Project = ProjectInfo{
+	conn.Project = info
+	if proj.AccessLevel < gitlabapi.Maintainer && !user.IsAdmin {
+		conn.Problems = append(conn.Problems, fmt.Sprintf("@%s has %s access to %s; setting CI/CD variables needs Maintainer (ask a Maintainer or Owner to run setup, or to raise your role)",
+			user.Username, accessName(proj.AccessLevel), proj.PathWithNamespace))
+	}
+	return nil
+}
+
+// projectInfo reads the project's protected branches and tags concurrently.
+func (r *Runner) projectInfo(ctx context.Context, proj gitlabapi.Project) (ProjectInfo, error) {
+	var branches, tags []gitlabapi.ProtectedRef
+	var bErr, tErr error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); branches, bErr = r.Env.GitLab.ProtectedBranches(ctx, proj.ID) }()
+	go func() { defer wg.Done(); tags, tErr = r.Env.GitLab.ProtectedTags(ctx, proj.ID) }()
+	wg.Wait()
+	if err := errors.Join(bErr, tErr); err != nil {
+		return ProjectInfo{}, fmt.Errorf("read protected refs of %s: %w", proj.PathWithNamespace, err)
+	}
+	info := ProjectInfo{
 		ID:                proj.ID,
 		Path:              proj.PathWithNamespace,
 		DefaultBranch:     proj.DefaultBranch,
@@ -139,14 +154,10 @@ func (r *Runner) connectGitLab(ctx context.Context, conn *Connection) error {
 		ProtectedBranches: refNames(branches),
 		ProtectedTags:     refNames(tags),
 	}
-	if len(conn.Project.SubComponents) == 0 {
-		conn.Project.SubComponents = []string{"project_path", "ref_type", "ref"}
+	if len(info.SubComponents) == 0 {
+		info.SubComponents = []string{"project_path", "ref_type", "ref"}
 	}
-	if proj.AccessLevel < gitlabapi.Maintainer && !user.IsAdmin {
-		conn.Problems = append(conn.Problems, fmt.Sprintf("@%s has %s access to %s; setting CI/CD variables needs Maintainer (ask a Maintainer or Owner to run setup, or to raise your role)",
-			user.Username, accessName(proj.AccessLevel), proj.PathWithNamespace))
-	}
-	return nil
+	return info, nil
 }
 
 func refNames(refs []gitlabapi.ProtectedRef) []string {
