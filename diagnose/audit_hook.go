@@ -1,7 +1,26 @@
 package diagnose
 
-// auditFindings returns the section-F audit of the role's trust policy as
-// doctor warnings. It is a variable so that the audit rules (audit.go) can
-// be wired in without the doctor depending on their internals; until then
-// it reports nothing.
-var auditFindings = func(ev *Evidence) []Finding { return nil }
+// auditFindings adds the audit of the role (causes.md section F) to the
+// doctor's report as warnings: a risky trust policy is not why the exchange
+// failed, but the person fixing it is editing that policy right now. The
+// audit's own severity is kept in the evidence.
+func auditFindings(ev *Evidence) []Finding {
+	if ev.Role == nil || ev.Role.Trust == nil {
+		return nil
+	}
+	var opts AuditOptions
+	if c := ev.claims(); c != nil && c.Issuer != "" {
+		opts.GitLabProviders = []string{KeyPrefix(c.Issuer)}
+	}
+	found := AuditRole(*ev.Role, opts)
+	out := make([]Finding, 0, len(found))
+	for _, f := range found {
+		f.Evidence = append([]string{"audit      severity " + string(f.Severity) + " (gitlab-oidc audit)"}, f.Evidence...)
+		f.Severity = SeverityWarning
+		if f.ID == "trust-stringlike-without-wildcard" || f.ID == "role-long-session" {
+			f.Severity = SeverityInfo
+		}
+		out = append(out, f)
+	}
+	return out
+}

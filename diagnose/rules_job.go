@@ -94,7 +94,13 @@ func roleARNEmpty(ev *Evidence) (Finding, bool) {
 			f.Evidence = append(f.Evidence, fmt.Sprintf("file       %s sets %s literally", ev.Pipeline.Path, name))
 		}
 	}
-	why, fix := variableProblem(ev, name)
+	// "Not defined" needs the file to confirm the job reads that variable
+	// (or the log to show the ARN empty): the project may use another name.
+	confirmed := len(f.Evidence) > 0
+	if job != nil {
+		confirmed = confirmed || slices.ContainsFunc(job.STSCalls, func(c cifile.STSCall) bool { return strings.Contains(c.RoleARNExpr, name) })
+	}
+	why, fix := variableProblem(ev, name, confirmed)
 	if why != "" {
 		f.Evidence = append(f.Evidence, why)
 		f.Fix = fix
@@ -109,7 +115,7 @@ func roleARNEmpty(ev *Evidence) (Finding, bool) {
 }
 
 // variableProblem explains why a variable would be empty in this job.
-func variableProblem(ev *Evidence, name string) (why, fix string) {
+func variableProblem(ev *Evidence, name string, confirmed bool) (why, fix string) {
 	if ev.Job == nil {
 		return "", ""
 	}
@@ -123,9 +129,11 @@ func variableProblem(ev *Evidence, name string) (why, fix string) {
 		kind = "tag"
 	}
 	switch {
-	case !v.Exists:
+	case !v.Exists && confirmed:
 		return fmt.Sprintf("variable   %s is not defined for project %s (nor its groups, as far as readable)", name, j.ProjectPath),
 			fmt.Sprintf("Create it: Settings > CI/CD > Variables > Add variable, key %s, value the role ARN (gitlab-oidc setup does this).", name)
+	case !v.Exists:
+		return "", ""
 	case v.Protected && j.RefProtected != nil && !*j.RefProtected:
 		return fmt.Sprintf("variable   %s is protected (%s level), and the job ran on %s %q, which is not protected", name, v.Level, kind, j.Ref),
 			fmt.Sprintf("Protect the %s %q (Settings > Repository > Protected %ss), or clear \"Protect variable\" on %s. A role ARN is not a secret; the trust policy decides who may use it.", kind, j.Ref, kind, name)
