@@ -53,7 +53,7 @@ func (ts trustStatement) noSubWords() string {
 	case len(ts.namespaceIDs) > 0:
 		return "every project directly in namespace ID " + strings.Join(ts.namespaceIDs, " or ")
 	}
-	return "every project on " + ts.host
+	return "any project on " + ts.host
 }
 
 // subWords describes one allowed sub value.
