@@ -117,8 +117,13 @@ func (r *Runner) Batch(ctx context.Context, base *Connection, ch Choices, opts B
 	if err != nil {
 		return nil, err
 	}
-	if _, err := noFiles.ApplyAll(ctx, []Plan{first}, Decisions{}, nil); err != nil && !isProjectScoped(err) {
-		return nil, err
+	for _, s := range noFiles.StepsAll([]Plan{first}, Decisions{}) {
+		if s.ID != "provider" {
+			continue
+		}
+		if _, err := s.Run(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Title, err)
+		}
 	}
 	results := make([]BatchResult, len(opts.Projects))
 	sem := make(chan struct{}, opts.Concurrency)
@@ -142,13 +147,6 @@ func (r *Runner) Batch(ctx context.Context, base *Connection, ch Choices, opts B
 	}
 	wg.Wait()
 	return results, nil
-}
-
-// isProjectScoped reports errors of the first project's own resources, which
-// the batch reports per project instead of stopping.
-func isProjectScoped(err error) bool {
-	var conflict *ConflictError
-	return errors.As(err, &conflict)
 }
 
 // onboardOne sets up one project, retrying the whole (idempotent) project
