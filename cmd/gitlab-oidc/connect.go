@@ -29,6 +29,7 @@ type connectFlags struct {
 	format    string
 	demo      bool
 	workDir   string
+	noProbe   bool
 }
 
 func (c *connectFlags) register(cmd *cobra.Command) {
@@ -88,6 +89,10 @@ func (c *connectFlags) runner(ctx context.Context, cmd *cobra.Command) (*steps.R
 	if err != nil {
 		return nil, err
 	}
+	probe := steps.ProbeIssuer(nil)
+	if c.noProbe {
+		probe = nil
+	}
 	cfg, err := awsapi.LoadConfig(ctx, c.profile, c.region)
 	if err != nil {
 		return nil, err
@@ -102,7 +107,7 @@ func (c *connectFlags) runner(ctx context.Context, cmd *cobra.Command) (*steps.R
 		Project:           project,
 		ProjectSource:     projectSource,
 		IssuerURL:         c.issuerURL,
-		Probe:             steps.ProbeIssuer(nil),
+		Probe:             probe,
 		WorkDir:           c.workDir,
 	}}, nil
 }
@@ -134,7 +139,11 @@ type printer struct {
 	noColor bool
 }
 
+// newPrinter colours only a terminal, and never with NO_COLOR or TERM=dumb.
 func newPrinter(w interface{ Write([]byte) (int, error) }, noColor bool) *printer {
+	if f, ok := w.(*os.File); !ok || !term.IsTerminal(f.Fd()) {
+		noColor = true
+	}
 	return &printer{w: w, noColor: noColor}
 }
 
@@ -172,7 +181,7 @@ func printConnection(p *printer, c *steps.Connection) {
 	}
 }
 
-func printPlan(p *printer, plan steps.Plan, pv steps.Preview) {
+func printPlan(p *printer, plans []steps.Plan, pv steps.Preview) {
 	p.line("")
 	p.line("Plan:")
 	for _, c := range pv.Changes {
@@ -183,8 +192,14 @@ func printPlan(p *printer, plan steps.Plan, pv steps.Preview) {
 		}
 		p.plain(line)
 	}
-	for _, w := range plan.Warnings {
-		p.warn(w)
+	seen := map[string]bool{}
+	for _, plan := range plans {
+		for _, w := range plan.Warnings {
+			if !seen[w] {
+				seen[w] = true
+				p.warn(w)
+			}
+		}
 	}
 	for _, c := range pv.Conflicts {
 		p.warn(c.Error())

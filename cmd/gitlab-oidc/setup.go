@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"gitlab-oidc/steps"
@@ -42,6 +44,13 @@ type setupFlags struct {
 	handout          string
 	export           string
 	output           string
+	environments     []string
+	envPolicyARNs    []string
+	projectsFile     string
+	batchGroup       string
+	subgroups        bool
+	groupRole        bool
+	concurrency      int
 }
 
 func newSetupCmd() *cobra.Command {
@@ -78,7 +87,7 @@ Try it without any account: gitlab-oidc setup --demo`,
 	fl.Int32Var(&f.maxSession, "max-session", 3600, "role MaxSessionDuration in seconds (3600-43200)")
 	fl.StringVar(&f.variableKey, "variable", "AWS_ROLE_ARN", "name of the CI/CD variable that holds the role ARN")
 	fl.StringVar(&f.variableScope, "variable-scope", "project", "where the variable lives: project or group")
-	fl.StringVar(&f.group, "group", "", "group for --variable-scope group (default: the project's parent group)")
+	fl.StringVar(&f.group, "variable-group", "", "group for --variable-scope group (default: the project's parent group)")
 	fl.StringVar(&f.environmentScope, "environment-scope", "*", "environment scope of the variable")
 	fl.StringVar(&f.protectedVar, "protected-variable", "auto", "protect the variable: auto (when every allowed ref is protected), true or false")
 	fl.StringVar(&f.subComponents, "sub-components", "", "set the project's ci_id_token_sub_claim_components first, e.g. project_id,ref_type,ref")
@@ -93,7 +102,38 @@ Try it without any account: gitlab-oidc setup --demo`,
 	fl.StringVar(&f.handout, "handout", "", "also write a Markdown hand-out for the project team to FILE")
 	fl.StringVar(&f.export, "export", "", "write terraform or cloudformation instead of calling the APIs")
 	fl.StringVarP(&f.output, "output", "o", "", "file for --export (default: stdout)")
+	fl.StringArrayVar(&f.environments, "environment", nil, "a role per environment: NAME=ALLOW[+ALLOW...], e.g. production=branch:main (repeatable)")
+	fl.StringArrayVar(&f.envPolicyARNs, "env-policy-arn", nil, "managed policy for one environment's role: NAME=ARN (repeatable)")
+	fl.StringVar(&f.projectsFile, "projects", "", "onboard every project listed in FILE (one path per line) with the same choices")
+	fl.StringVar(&f.batchGroup, "group", "", "onboard every project of the group PATH with the same choices")
+	fl.BoolVar(&f.subgroups, "include-subgroups", false, "with --group: also the projects of subgroups")
+	fl.BoolVar(&f.groupRole, "group-role", false, "with --projects/--group: one role for all projects (each sub listed exactly) and a group variable")
+	fl.IntVar(&f.concurrency, "concurrency", 4, "projects worked on at once with --projects/--group")
+	fl.BoolVar(&f.conn.noProbe, "no-probe", false, "do not probe the issuer's discovery document, JWKS and TLS (air-gapped runs)")
 	return cmd
+}
+
+// environmentChoices parses --environment and --env-policy-arn.
+func (f *setupFlags) environmentChoices() ([]steps.EnvChoice, error) {
+	var envs []steps.EnvChoice
+	index := map[string]int{}
+	for _, spec := range f.environments {
+		env, err := steps.ParseEnvironment(spec)
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+		index[env.Name] = len(envs)
+		envs = append(envs, env)
+	}
+	for _, spec := range f.envPolicyARNs {
+		name, arn, ok := strings.Cut(spec, "=")
+		i, known := index[name]
+		if !ok || !known || !strings.HasPrefix(arn, "arn:") {
+			return nil, usageError("--env-policy-arn %q: expected NAME=ARN for an environment given with --environment", spec)
+		}
+		envs[i].PolicyARNs = append(envs[i].PolicyARNs, arn)
+	}
+	return envs, nil
 }
 
 // choices turns the flags into wizard choices.
@@ -196,6 +236,7 @@ type setupReport struct {
 	DryRun      bool            `json:"dry_run"`
 	ProviderARN string          `json:"provider_arn"`
 	RoleARN     string          `json:"role_arn"`
+	Roles       []roleReport    `json:"roles,omitempty"`
 	Variable    string          `json:"variable"`
 	SnippetPath string          `json:"snippet_path"`
 	TrustPolicy json.RawMessage `json:"trust_policy,omitempty"`
@@ -204,10 +245,20 @@ type setupReport struct {
 	Writes      int             `json:"writes"`
 }
 
+// roleReport names each environment's role when there are several.
+type roleReport struct {
+	Environment string `json:"environment"`
+	RoleARN     string `json:"role_arn"`
+}
+
 func runSetupPlain(ctx context.Context, r *steps.Runner, ch steps.Choices, f *setupFlags, stdin io.Reader, stdout, stderr io.Writer) error {
 	p := newPrinter(stderr, f.conn.noColor())
 	if r.Env.Simulated {
 		p.line("SIMULATED (demo): an in-process AWS account and GitLab project; nothing leaves this machine")
+	}
+	envs, err := f.environmentChoices()
+	if err != nil {
+		return err
 	}
 	p.step("Connecting to AWS, GitLab and the issuer")
 	conn, err := r.Connect(ctx)
@@ -215,20 +266,33 @@ func runSetupPlain(ctx context.Context, r *steps.Runner, ch steps.Choices, f *se
 		return err
 	}
 	printConnection(p, conn)
+	if f.projectsFile != "" || f.batchGroup != "" {
+		return runBatch(ctx, r, conn, ch, f, stdout, p)
+	}
 	if len(conn.Problems) > 0 {
 		return fmt.Errorf("setup cannot continue:\n  - %s", strings.Join(conn.Problems, "\n  - "))
 	}
-	plan, err := r.Plan(conn, ch)
+	var plans []steps.Plan
+	if len(envs) > 0 {
+		plans, err = r.PlanEnvironments(conn, ch, envs)
+	} else {
+		var plan steps.Plan
+		plan, err = r.Plan(conn, ch)
+		plans = []steps.Plan{plan}
+	}
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	for _, arn := range plan.PolicyARNs {
-		if steps.IsAdministrator(arn) && !f.allowAdmin {
-			return usageError("%s gives every allowed job full control of the account; pass --allow-admin to confirm, or choose a narrower policy or --template", arn)
+	plan := plans[0]
+	for _, pl := range plans {
+		for _, arn := range pl.PolicyARNs {
+			if steps.IsAdministrator(arn) && !f.allowAdmin {
+				return usageError("%s gives every allowed job full control of the account; pass --allow-admin to confirm, or choose a narrower policy or --template", arn)
+			}
 		}
 	}
 	if f.printSnippet {
-		snippet, err := steps.RenderSnippet(plan.SnippetSpec())
+		snippet, err := steps.RenderSnippet(steps.CombinedSnippetSpec(plans))
 		if err != nil {
 			return err
 		}
@@ -236,39 +300,54 @@ func runSetupPlain(ctx context.Context, r *steps.Runner, ch steps.Choices, f *se
 		return nil
 	}
 	if f.export != "" {
+		if len(plans) > 1 {
+			return usageError("--export writes one role; run it once per environment")
+		}
 		return runExport(plan, conn, f, stdout)
 	}
-	preview, err := r.Preview(ctx, plan, decisionsFor(f.yes))
+	preview, err := r.PreviewAll(ctx, plans, decisionsFor(f.yes))
 	if err != nil {
 		return err
 	}
-	printPlan(p, plan, preview)
+	printPlan(p, plans, preview)
 	report := setupReport{
 		Simulated: r.Env.Simulated, DryRun: f.dryRun,
 		ProviderARN: plan.ProviderARN(), RoleARN: plan.RoleARN(),
 		Variable: plan.Variable.Key, SnippetPath: plan.SnippetPath,
-		TrustPolicy: json.RawMessage(preview.TrustPolicy), Warnings: plan.Warnings,
+		Warnings: plan.Warnings,
+	}
+	if len(plans) == 1 {
+		report.TrustPolicy = json.RawMessage(preview.TrustPolicy)
+	}
+	for _, pl := range plans {
+		if pl.Environment != "" {
+			report.Roles = append(report.Roles, roleReport{Environment: pl.Environment, RoleARN: pl.RoleARN()})
+		}
 	}
 	if f.dryRun {
 		report.Changes = preview.Changes
-		return writeSetupReport(stdout, f.conn.format, report, plan, preview, true)
+		return writeSetupReport(stdout, f.conn.format, report, plans, preview, true)
 	}
 	if len(preview.Conflicts) > 0 && !f.yes {
 		var names []string
 		for _, c := range preview.Conflicts {
 			names = append(names, c.Resource+" "+c.Name)
 		}
-		return fmt.Errorf("these exist and differ from the plan (diffs above): %s; rerun with --yes to apply the changes shown, or choose other names", strings.Join(names, ", "))
+		question := fmt.Sprintf("These exist and differ from the plan (diffs above): %s. Apply the changes shown?", strings.Join(names, ", "))
+		if !confirm(stdin, stderr, question) {
+			return fmt.Errorf("nothing changed: %s differ from the plan; rerun with --yes to apply the changes shown, or choose other names", strings.Join(names, ", "))
+		}
+		f.yes = true
 	}
 	if !hasWrites(preview.Changes) {
 		p.ok("Nothing to do: AWS, GitLab and the files already match the plan (no write calls made)")
 		report.Changes = preview.Changes
-		return writeSetupReport(stdout, f.conn.format, report, plan, preview, false)
+		return writeSetupReport(stdout, f.conn.format, report, plans, preview, false)
 	}
-	if !f.yes {
+	if !f.yes && !confirm(stdin, stderr, "Apply the changes above?") {
 		return usageError("setup would make the changes above; pass --yes to apply them (or --dry-run to only print the plan)")
 	}
-	changes, err := r.Apply(ctx, plan, decisionsFor(true), func(s steps.Step, ch []steps.Change, err error, took time.Duration) {
+	changes, err := r.ApplyAll(ctx, plans, decisionsFor(true), func(s steps.Step, ch []steps.Change, err error, took time.Duration) {
 		if err != nil {
 			p.fail(fmt.Sprintf("%s (%s): %v", s.Title, took.Round(time.Millisecond), err))
 			return
@@ -294,7 +373,20 @@ func runSetupPlain(ctx context.Context, r *steps.Runner, ch steps.Choices, f *se
 		}
 		p.ok("Hand-out written to " + f.handout)
 	}
-	return writeSetupReport(stdout, f.conn.format, report, plan, preview, false)
+	return writeSetupReport(stdout, f.conn.format, report, plans, preview, false)
+}
+
+// confirm asks a yes/no question when stdin is a terminal; without one the
+// answer is no (scripts pass --yes).
+func confirm(stdin io.Reader, stderr io.Writer, question string) bool {
+	file, ok := stdin.(*os.File)
+	if !ok || !term.IsTerminal(file.Fd()) {
+		return false
+	}
+	fmt.Fprintf(stderr, "%s [y/N] ", question)
+	answer, _ := bufio.NewReader(file).ReadString('\n')
+	answer = strings.ToLower(strings.TrimSpace(answer))
+	return answer == "y" || answer == "yes"
 }
 
 func decisionsFor(yes bool) steps.Decisions {
@@ -335,7 +427,7 @@ func doneSentence(changes []steps.Change) string {
 	return "already done: " + strings.Join(done, "; ")
 }
 
-func writeSetupReport(w io.Writer, format string, r setupReport, plan steps.Plan, pv steps.Preview, dryRun bool) error {
+func writeSetupReport(w io.Writer, format string, r setupReport, plans []steps.Plan, pv steps.Preview, dryRun bool) error {
 	if format == "json" {
 		if r.Changes == nil {
 			r.Changes = []steps.Change{}
@@ -345,11 +437,19 @@ func writeSetupReport(w io.Writer, format string, r setupReport, plan steps.Plan
 		return enc.Encode(r)
 	}
 	if dryRun {
-		fmt.Fprintf(w, "Dry run: no write call was made.\n\nTrust policy for %s:\n%s\n", plan.RoleARN(), pv.TrustPolicy)
+		fmt.Fprintf(w, "Dry run: no write call was made.\n\nTrust policy:\n%s\n", pv.TrustPolicy)
 		return nil
 	}
-	fmt.Fprintf(w, "Role ARN:   %s\nVariable:   %s (%s %s)\nSnippet:    %s\nNext:       push to a branch the role allows and watch the aws-oidc-check job.\nIf it fails: gitlab-oidc doctor --role-arn %s --job <job URL>\n",
-		plan.RoleARN(), plan.Variable.Key, plan.Variable.Scope, plan.Variable.EnvironmentScope, plan.SnippetPath, plan.RoleARN())
+	for _, p := range plans {
+		label := "Role ARN:"
+		if p.Environment != "" {
+			label = "Role ARN (" + p.Environment + "):"
+		}
+		fmt.Fprintf(w, "%-22s %s\n", label, p.RoleARN())
+	}
+	plan := plans[0]
+	fmt.Fprintf(w, "%-22s %s (%s variable)\n%-22s %s\nNext: push to a ref the role allows and watch the aws-oidc-check job.\nIf it fails: gitlab-oidc doctor --role-arn %s --job <job URL>\n",
+		"Variable:", plan.Variable.Key, plan.Variable.Scope, "Snippet:", plan.SnippetPath, plan.RoleARN())
 	return nil
 }
 
