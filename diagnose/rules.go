@@ -99,7 +99,7 @@ func matchingIDs(e *STSError) []string {
 		case strings.Contains(msg, "verification key"), e.Code == "IDPCommunicationError":
 			return []string{
 				"issuer-private-address", "discovery-unreachable", "jwks-rate-limited", "jwks-slow",
-				"issuer-mismatch", "jwks-unreachable", "tls-untrusted", "thumbprint-mismatch", "signing-key-not-found",
+				"issuer-mismatch", "jwks-unreachable", "thumbprint-mismatch", "tls-untrusted", "signing-key-not-found",
 			}
 		case strings.Contains(msg, "signature"):
 			return []string{"signature-invalid", "signing-key-not-found"}
@@ -130,10 +130,15 @@ func matchingIDs(e *STSError) []string {
 	return nil
 }
 
+// decisive causes are certain whatever STS said: a value that is not a JWT
+// fails every later check, so the error text describes a symptom of it.
+var decisive = []string{"token-malformed"}
+
 // order sorts findings in place: errors, then warnings, then the rest;
-// among errors, those the STS error points at first, then by stsOrder.
+// among errors, decisive causes first, then those the STS error points at,
+// then by stsOrder.
 func order(fs []Finding, e *STSError) {
-	hinted := matchingIDs(e)
+	hinted := append(slices.Clone(decisive), matchingIDs(e)...)
 	rank := func(f Finding) (int, int, int) {
 		sev := 2
 		switch f.Severity {

@@ -118,8 +118,13 @@ func slowFinding(r *issuer.Report) (Finding, bool) {
 		return Finding{}, false
 	}
 	sev := SeverityWarning
+	title := fmt.Sprintf("the issuer takes %v to serve discovery and keys", total.Round(time.Millisecond))
 	if total > jwksBudget || to {
 		sev = SeverityError
+	}
+	if to {
+		title = "the issuer does not answer within STS's time budget"
+		total = max(total, r.Total)
 	}
 	ev := []string{
 		fmt.Sprintf("discovery  %v%s", r.Discovery.Duration.Round(time.Millisecond), errSuffix(r.Discovery)),
@@ -128,7 +133,7 @@ func slowFinding(r *issuer.Report) (Finding, bool) {
 	}
 	return Finding{
 		ID: "jwks-slow", Severity: sev,
-		Title:    fmt.Sprintf("the issuer takes %v to serve discovery and keys", total.Round(time.Millisecond)),
+		Title:    title,
 		Evidence: ev,
 		Fix: "Serve both documents fast from everywhere: cache them at a CDN or a static copy (ci_id_tokens_issuer_url), " +
 			"and check the GitLab instance's load and any proxy in front of it.",

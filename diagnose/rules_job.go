@@ -136,7 +136,7 @@ func variableProblem(ev *Evidence, name string, confirmed bool) (why, fix string
 		return "", ""
 	case v.Protected && j.RefProtected != nil && !*j.RefProtected:
 		return fmt.Sprintf("variable   %s is protected (%s level), and the job ran on %s %q, which is not protected", name, v.Level, kind, j.Ref),
-			fmt.Sprintf("Protect the %s %q (Settings > Repository > Protected %ss), or clear \"Protect variable\" on %s. A role ARN is not a secret; the trust policy decides who may use it.", kind, j.Ref, kind, name)
+			fmt.Sprintf("Protect the %s %q (Settings > Repository > %s), or clear \"Protect variable\" on %s. A role ARN is not a secret; the trust policy decides who may use it.", kind, j.Ref, map[bool]string{false: "Protected branches", true: "Protected tags"}[j.Tag], name)
 	case v.EnvironmentScope != "" && v.EnvironmentScope != "*" && !envScopeMatches(v.EnvironmentScope, j.Environment):
 		env := j.Environment
 		if env == "" {

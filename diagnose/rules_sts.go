@@ -55,7 +55,7 @@ func stsMessageRules(ev *Evidence, covered []string) []Finding {
 			Fix: "Compute the thumbprint of the top certificate the issuer sends and set it:\n  aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn " + providerARNFor(ev) + " --thumbprint-list SHA1\n(run doctor without --offline to compute it).",
 		}
 	case (e.Code == "InvalidIdentityToken" && strings.Contains(msg, "verification key")) || e.Code == "IDPCommunicationError":
-		if has(matchingIDs(e)...) || ev.Issuer != nil {
+		if has(matchingIDs(e)...) || ev.Issuer != nil || ev.TokenErr != nil {
 			return nil
 		}
 		f = Finding{

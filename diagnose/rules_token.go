@@ -149,7 +149,7 @@ func signatureFinding(ev *Evidence, s *SignatureCheck) Finding {
 				"iss        " + ev.Token.Claims.Issuer,
 			},
 			Fix: "Use a token from the same GitLab instance as iss, issued after the current key was published. " +
-				"If the instance rotated its CI signing key (gitlab-rake gitlab:ci:id_tokens or a restored backup), " +
+				"If the instance's CI signing key changed (rotation, restored backup, another instance behind the same name), " +
 				"make sure /oauth/discovery/keys serves the key that signs tokens; with ci_id_tokens_issuer_url, re-publish the keys to the public copy.",
 		}
 	}

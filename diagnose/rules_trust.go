@@ -233,6 +233,7 @@ func (te *trustEval) conditionFinding(st policy.Statement, cr policy.ConditionRe
 }
 
 func (te *trustEval) keyPrefix(st policy.Statement, cr policy.ConditionResult, claim string) Finding {
+	kp, _ := splitKey(cr.Key)
 	want := te.prefix + ":" + claim
 	return Finding{
 		ID: "trust-condition-key-prefix", Severity: SeverityError,
@@ -242,7 +243,7 @@ func (te *trustEval) keyPrefix(st policy.Statement, cr policy.ConditionResult, c
 			"provider   " + te.prefix + " (keys are the issuer without https://, then :claim)",
 			"expected   " + want,
 		},
-		Fix:    fmt.Sprintf("Rename the key in statement %s:\n%s", st.Name(), te.editedStatement(st, cr, func(c *policy.Condition) { c.Key = want })),
+		Fix:    fmt.Sprintf("Rename the keys in statement %s to the provider's prefix %s:\n%s", st.Name(), te.prefix, te.renamedPrefix(st, kp)),
 		Detail: te.detail(st, cr, cr.Key, want, "the key's prefix is not the provider's host and path"),
 	}
 }
@@ -314,6 +315,18 @@ func requestKeyHint(key string) string {
 		return "the region of the STS endpoint"
 	}
 	return "not known offline"
+}
+
+// renamedPrefix renders the statement with every key under the wrong
+// prefix moved to the provider's prefix.
+func (te *trustEval) renamedPrefix(st policy.Statement, wrong string) string {
+	doc := policy.Clone(&policy.Document{Version: "2012-10-17", Statements: []policy.Statement{st}})
+	for i, c := range doc.Statements[0].Conditions {
+		if kp, claim := splitKey(c.Key); strings.EqualFold(kp, wrong) {
+			doc.Statements[0].Conditions[i].Key = te.prefix + ":" + claim
+		}
+	}
+	return marshalIndented(doc)
 }
 
 // suggestedPolicy is a complete trust policy that allows exactly this token.
