@@ -143,14 +143,14 @@ func drCases() map[string]drCase {
 		"signing-key-not-found: issuer serves another key": {first: "signing-key-not-found", build: issuerCase(issuerMode{otherKey: true}, true, true)},
 
 		// B. Issuer reachability.
-		"issuer-private-address: loopback issuer": {first: "issuer-private-address", build: issuerCase(issuerMode{}, true, false)},
-		"discovery-unreachable: 404": {first: "discovery-unreachable", build: issuerCase(issuerMode{discoveryStatus: 404}, true, true)},
+		"issuer-private-address: loopback issuer":      {first: "issuer-private-address", build: issuerCase(issuerMode{}, true, false)},
+		"discovery-unreachable: 404":                   {first: "discovery-unreachable", build: issuerCase(issuerMode{discoveryStatus: 404}, true, true)},
 		"issuer-mismatch: trailing slash in discovery": {first: "issuer-mismatch", build: issuerCase(issuerMode{issuerSuffix: "/"}, true, true)},
-		"jwks-unreachable: 500 on keys": {first: "jwks-unreachable", build: issuerCase(issuerMode{jwksStatus: 500}, true, true)},
-		"jwks-slow: answers after STS gave up": {first: "jwks-slow", build: issuerCase(issuerMode{delay: 600 * time.Millisecond}, true, true)},
-		"jwks-rate-limited: 429": {first: "jwks-rate-limited", build: issuerCase(issuerMode{discoveryStatus: 429}, true, true)},
-		"tls-untrusted: self-signed, no thumbprint": {first: "tls-untrusted", build: issuerCase(issuerMode{}, false, true)},
-		"thumbprint-mismatch: stale thumbprint": {first: "thumbprint-mismatch", build: issuerCase(issuerMode{}, false, true, "9e99a48a9960b14926bb7f3b02e22da2b0ab7280")},
+		"jwks-unreachable: 500 on keys":                {first: "jwks-unreachable", build: issuerCase(issuerMode{jwksStatus: 500}, true, true)},
+		"jwks-slow: answers after STS gave up":         {first: "jwks-slow", build: issuerCase(issuerMode{delay: 600 * time.Millisecond}, true, true)},
+		"jwks-rate-limited: 429":                       {first: "jwks-rate-limited", build: issuerCase(issuerMode{discoveryStatus: 429}, true, true)},
+		"tls-untrusted: self-signed, no thumbprint":    {first: "tls-untrusted", build: issuerCase(issuerMode{}, false, true)},
+		"thumbprint-mismatch: stale thumbprint":        {first: "thumbprint-mismatch", build: issuerCase(issuerMode{}, false, true, "9e99a48a9960b14926bb7f3b02e22da2b0ab7280")},
 		"discovery-unreachable: offline, from the STS message": {first: "discovery-unreachable", build: func(t *testing.T, s *tokentest.Signer) *Evidence {
 			return drLog(drRole(t, drToken(s, nil), "exact.json"), readLog(t, "aws-cli-invalid-identity-token.log"))
 		}},
