@@ -2,13 +2,17 @@ package diagnose
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -112,9 +116,19 @@ func SeverityRank(s Severity) int {
 // AtOrAbove reports whether any audited role has a finding at least as
 // severe as threshold; this is what --fail-on checks.
 func (r AuditReport) AtOrAbove(threshold Severity) bool {
-	return slices.ContainsFunc(r.Roles, func(ra RoleAudit) bool {
-		return ra.Worst != SeverityNone && SeverityRank(ra.Worst) <= SeverityRank(threshold)
-	})
+	return r.RolesAtOrAbove(threshold) > 0
+}
+
+// RolesAtOrAbove counts the roles with a finding at least as severe as
+// threshold.
+func (r AuditReport) RolesAtOrAbove(threshold Severity) int {
+	n := 0
+	for _, ra := range r.Roles {
+		if ra.Worst != SeverityNone && SeverityRank(ra.Worst) <= SeverityRank(threshold) {
+			n++
+		}
+	}
+	return n
 }
 
 // AuditAccount audits the account's roles that trust a GitLab OIDC provider
@@ -164,28 +178,39 @@ func AuditAccount(ctx context.Context, client awsapi.IAM, opts AccountAuditOptio
 func AuditFiles(paths []string, opts AccountAuditOptions) (AuditReport, error) {
 	aopts := AuditOptions{GitLabProviders: normalizeIssuers(opts.Issuers)}
 	var rep AuditReport
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return rep, fmt.Errorf("read trust policy file: %w", err)
+	if opts.Progress != nil {
+		opts.Progress(0, len(paths))
+	}
+	for i, p := range paths {
+		if err := auditFile(p, aopts, &rep); err != nil {
+			return rep, err
 		}
-		doc, err := policy.Parse(data)
-		if err != nil {
-			return rep, fmt.Errorf("trust policy file %s: %w", p, err)
+		if opts.Progress != nil {
+			opts.Progress(i+1, len(paths))
 		}
-		rep.Scanned++
-		if !federatesGitLab(doc, aopts) {
-			rep.Skipped = append(rep.Skipped, SkippedRole{Role: p, Reason: "it federates no GitLab OIDC provider (pass --issuer URL for a self-managed instance)"})
-			continue
-		}
-		name := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
-		rep.Roles = append(rep.Roles, newRoleAudit(RoleFacts{Name: name, Trust: doc, TrustSource: p}, aopts, nil))
 	}
 	sortRoleAudits(rep.Roles)
-	if opts.Progress != nil {
-		opts.Progress(len(rep.Roles), len(rep.Roles))
-	}
 	return rep, nil
+}
+
+// auditFile audits one trust policy file into rep.
+func auditFile(path string, aopts AuditOptions, rep *AuditReport) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read trust policy file: %w", err)
+	}
+	doc, err := policy.Parse(data)
+	if err != nil {
+		return fmt.Errorf("trust policy file %s: %w", path, err)
+	}
+	rep.Scanned++
+	if !federatesGitLab(doc, aopts) {
+		rep.Skipped = append(rep.Skipped, SkippedRole{Role: path, Reason: "it federates no GitLab OIDC provider (pass --issuer URL for a self-managed instance)"})
+		return nil
+	}
+	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	rep.Roles = append(rep.Roles, newRoleAudit(RoleFacts{Name: name, Trust: doc, TrustSource: path}, aopts, nil))
+	return nil
 }
 
 // auditProviders lists the account's OIDC providers, records which count
@@ -528,4 +553,40 @@ func (c *policyCache) read(ctx context.Context, arn string) (*policy.Document, e
 	}
 	// Parse decodes IAM's URL encoding itself.
 	return policy.Parse([]byte(aws.ToString(v.PolicyVersion.Document)))
+}
+
+// discoveryLimit bounds the discovery document read by DiscoverGitLab.
+const discoveryLimit = 1 << 20
+
+// DiscoverGitLab returns an AccountAuditOptions.IdentifyIssuer that fetches
+// the issuer's /.well-known/openid-configuration and recognises GitLab by
+// its jwks_uri, which GitLab serves at /oauth/discovery/keys (under the
+// relative URL root). client nil means a client with a 10-second timeout.
+// This is the only audit path that leaves AWS, hence opt-in (--discover).
+func DiscoverGitLab(client *http.Client) func(ctx context.Context, issuerURL string) (bool, error) {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	return func(ctx context.Context, issuerURL string) (bool, error) {
+		u := strings.TrimSuffix(issuerURL, "/") + "/.well-known/openid-configuration"
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return false, fmt.Errorf("discovery request for %s: %w", issuerURL, err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return false, fmt.Errorf("fetch %s: %w", u, err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return false, fmt.Errorf("fetch %s: HTTP %d", u, resp.StatusCode)
+		}
+		var doc struct {
+			JWKSURI string `json:"jwks_uri"`
+		}
+		if err := json.NewDecoder(io.LimitReader(resp.Body, discoveryLimit)).Decode(&doc); err != nil {
+			return false, fmt.Errorf("read %s: %w", u, err)
+		}
+		return strings.HasSuffix(strings.TrimSuffix(doc.JWKSURI, "/"), "/oauth/discovery/keys"), nil
+	}
 }
