@@ -3,6 +3,9 @@ package diagnose
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -471,4 +474,45 @@ func TestAtOrAbove(t *testing.T) {
 		assert.Equal(t, want, rep.AtOrAbove(threshold), threshold)
 	}
 	assert.False(t, AuditReport{Roles: []RoleAudit{{Worst: SeverityNone}}}.AtOrAbove(SeverityInfo))
+}
+
+// TestDiscoverGitLab serves discovery documents over real TLS and checks
+// that GitLab is recognised by its jwks_uri.
+func TestDiscoverGitLab(t *testing.T) {
+	docs := map[string]string{
+		"/gitlab/.well-known/openid-configuration": `{"issuer":"x","jwks_uri":"https://h/gitlab/oauth/discovery/keys"}`,
+		"/eks/.well-known/openid-configuration":    `{"issuer":"x","jwks_uri":"https://h/eks/keys"}`,
+		"/junk/.well-known/openid-configuration":   `not json`,
+	}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		doc, ok := docs[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = io.WriteString(w, doc)
+	}))
+	defer srv.Close()
+	identify := DiscoverGitLab(srv.Client())
+	tests := map[string]struct {
+		path    string
+		want    bool
+		wantErr string
+	}{
+		"gitlab under a relative root": {path: "/gitlab", want: true},
+		"another issuer":               {path: "/eks"},
+		"not json":                     {path: "/junk", wantErr: "read "},
+		"missing":                      {path: "/none", wantErr: "HTTP 404"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := identify(context.Background(), srv.URL+tc.path)
+			if tc.wantErr != "" {
+				assert.ErrorContains(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
 }
