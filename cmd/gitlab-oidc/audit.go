@@ -188,8 +188,8 @@ func isTerminal(w io.Writer) bool {
 }
 
 // auditProgress reports progress on stderr: a line rewritten in place on a
-// terminal, otherwise a line at the start and one about every tenth of the
-// roles, so CI logs stay short.
+// terminal, otherwise a line at the start and, for twenty roles or more,
+// one about every tenth of them, so CI logs stay short.
 func auditProgress(p *printer, tty bool) func(done, total int) {
 	step := 1
 	return func(done, total int) {
@@ -197,6 +197,9 @@ func auditProgress(p *printer, tty bool) func(done, total int) {
 		case done == 0:
 			p.step(fmt.Sprintf("auditing %d roles", total))
 			step = max(1, total/10)
+			if total < 20 {
+				step = total // a short audit needs no intermediate lines
+			}
 		case tty:
 			fmt.Fprintf(p.w, "\r  %d/%d", done, total)
 			if done == total {

@@ -94,10 +94,7 @@ func writeAuditText(w io.Writer, rep diagnose.AuditReport) error {
 		return err
 	}
 	var b strings.Builder
-	for _, r := range rep.Roles {
-		if len(r.Findings) == 0 && len(r.Notes) == 0 {
-			continue
-		}
+	for _, r := range withDetails(rep.Roles) {
 		fmt.Fprintf(&b, "\n%s", r.Name)
 		if r.ARN != "" {
 			fmt.Fprintf(&b, "  %s", r.ARN)
@@ -135,10 +132,7 @@ func writeAuditMarkdown(w io.Writer, rep diagnose.AuditReport) error {
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", r.Name, mdSeverity(r.Worst), mdCell(r.BlastRadius), strings.Join(ids, ", "))
 		}
 	}
-	for _, r := range rep.Roles {
-		if len(r.Findings) == 0 && len(r.Notes) == 0 {
-			continue
-		}
+	for _, r := range withDetails(rep.Roles) {
 		fmt.Fprintf(&b, "\n## %s\n\n", r.Name)
 		if r.ARN != "" {
 			fmt.Fprintf(&b, "`%s`\n\n", r.ARN)
@@ -180,4 +174,16 @@ func mdCell(s string) string {
 // mdCode keeps a value inside single backticks.
 func mdCode(s string) string {
 	return strings.ReplaceAll(s, "`", "'")
+}
+
+// withDetails are the roles that get a section after the summary table:
+// those with findings or notes.
+func withDetails(roles []diagnose.RoleAudit) []diagnose.RoleAudit {
+	var out []diagnose.RoleAudit
+	for _, r := range roles {
+		if len(r.Findings) > 0 || len(r.Notes) > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
 }

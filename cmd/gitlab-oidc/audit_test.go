@@ -191,3 +191,28 @@ func TestAuditMoto(t *testing.T) {
 	assert.Contains(t, stdout, `"name": "ci-exact"`)
 	assert.NotContains(t, stdout, "ci-no-sub")
 }
+
+// TestAuditProgress checks that CI logs get a handful of progress lines,
+// not one per role.
+func TestAuditProgress(t *testing.T) {
+	tests := map[string]struct {
+		total int
+		tty   bool
+		lines int
+	}{
+		"short audit":   {total: 5, lines: 1},
+		"long audit":    {total: 40, lines: 1 + 9},
+		"terminal":      {total: 40, tty: true, lines: 2},
+		"nothing to do": {total: 0, lines: 1},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			progress := auditProgress(newPrinter(&buf, true), tc.tty)
+			for done := 0; done <= tc.total; done++ {
+				progress(done, tc.total)
+			}
+			assert.Equal(t, tc.lines, strings.Count(buf.String(), "\n"), buf.String())
+		})
+	}
+}
