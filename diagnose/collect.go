@@ -194,14 +194,16 @@ func (c *collector) local() error {
 	return nil
 }
 
-// flagProvider is the provider described by --provider-url and friends.
+// flagProvider is the provider described by --provider-url and friends. Its
+// ARN is known only with the role's account; without it the trust policy's
+// own principal is judged by its provider path alone.
 func (c *collector) flagProvider() Provider {
 	prefix := KeyPrefix(c.opts.ProviderURL)
-	account := "ACCOUNT_ID"
+	p := Provider{URL: prefix, ClientIDs: c.opts.ClientIDs, Thumbprints: c.opts.Thumbprints}
 	if c.ev.Role != nil && c.ev.Role.AccountID != "" {
-		account = c.ev.Role.AccountID
+		p.ARN = ProviderARN(c.ev.Role.AccountID, prefix)
 	}
-	return Provider{URL: prefix, ARN: ProviderARN(account, prefix), ClientIDs: c.opts.ClientIDs, Thumbprints: c.opts.Thumbprints}
+	return p
 }
 
 // remote reads IAM, GitLab and the issuer concurrently.
