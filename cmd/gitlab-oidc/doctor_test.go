@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"gitlab-oidc/internal/gitlabapi"
+	"gitlab-oidc/internal/gitlabfake"
 	"gitlab-oidc/internal/testenv"
 	"gitlab-oidc/internal/token/tokentest"
 )
@@ -248,4 +250,45 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestDoctorReadsTheJobFromGitLab runs the command against the fake GitLab:
+// without a token, the job, its variable settings and its log explain the
+// failure, and the claims are predicted.
+func TestDoctorReadsTheJobFromGitLab(t *testing.T) {
+	offline(t)
+	srv := gitlabfake.Start(t)
+	srv.AddUser("glpat-dev", "dev")
+	pid := srv.AddProject(gitlabfake.Project{ID: 4242, Path: "acme/payments", ProtectedBranches: []string{"main"}})
+	srv.SetAccess("glpat-dev", "acme", gitlabapi.Maintainer)
+	srv.AddPipeline(pid, gitlabapi.Pipeline{ID: 900001, Ref: "feature-x", Source: "push", Status: "failed"})
+	srv.AddJob(pid, gitlabapi.Job{ID: 5550001, Name: "deploy", Ref: "feature-x", Status: "failed", PipelineID: 900001})
+	srv.AddVariable(gitlabapi.VariableTarget{Kind: gitlabapi.TargetProject, ID: "4242"},
+		gitlabapi.Variable{Key: "AWS_ROLE_ARN", Value: "arn:aws:iam::123456789012:role/deploy", Protected: true})
+	log, err := os.ReadFile(doctorFixture("logs", "aws-cli-empty-role-arn.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetTrace(pid, 5550001, string(log))
+	t.Setenv("GITLAB_TOKEN", "glpat-dev")
+
+	code, stdout, stderr := runDoctorCLI(t, strings.NewReader(""), "--format", "json", "--ci-file", doctorFixture("ci", "good.yml"),
+		"--job", srv.URL+"/acme/payments/-/jobs/5550001")
+	if code != exitFailure {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var doc doctorJSON
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !doc.Predicted || doc.Claims["sub"] != "project_path:acme/payments:ref_type:branch:ref:feature-x" || doc.Claims["aud"] != "sts.amazonaws.com" {
+		t.Errorf("predicted=%v claims %v", doc.Predicted, doc.Claims)
+	}
+	f := doc.Findings[0]
+	if f.ID != "role-arn-empty" || !strings.Contains(strings.Join(f.Evidence, "\n"), "is protected") {
+		t.Errorf("first finding %+v", f)
+	}
+	if strings.Contains(stdout+stderr, "role/deploy") {
+		t.Error("the variable's value was printed")
+	}
 }
