@@ -188,22 +188,34 @@ func ScanText(text string) LogScan {
 }
 
 // scanMarkers records the lines that point at a cause by themselves.
+// The cheap strings.Contains checks keep a 20 MiB log fast: most lines
+// match none of the expressions.
 func (s *LogScan) scanMarkers(l logLine) {
+	t := l.text
 	switch {
-	case roleARNEmptyRe.MatchString(l.text) && !s.RoleARNEmpty:
-		s.RoleARNEmpty, s.RoleARNLine = true, quote(l.text)
-	case regionRe.MatchString(l.text) && s.RegionMissing == "":
-		s.RegionMissing = quote(l.text)
+	case !s.RoleARNEmpty && containsAny(t, "ole-arn", "oleArn", "ole ARN", "Member must have length") && roleARNEmptyRe.MatchString(t):
+		s.RoleARNEmpty, s.RoleARNLine = true, quote(t)
+	case s.RegionMissing == "" && containsAny(t, "egion") && regionRe.MatchString(t):
+		s.RegionMissing = quote(t)
 	}
-	if s.ProviderIDLine == "" && providerIDRe.MatchString(l.text) {
-		s.ProviderIDLine = quote(l.text)
+	if s.ProviderIDLine == "" && containsAny(t, "rovider") && providerIDRe.MatchString(t) {
+		s.ProviderIDLine = quote(t)
 	}
-	if s.LegacyJWTLine == "" && legacyJWTRe.MatchString(l.text) {
-		s.LegacyJWTLine = quote(l.text)
+	if s.LegacyJWTLine == "" && strings.Contains(t, "CI_JOB_JWT") && legacyJWTRe.MatchString(t) {
+		s.LegacyJWTLine = quote(t)
 	}
 	if strings.Contains(l.text, "Job failed") || strings.HasPrefix(l.text, "ERROR: Job failed") {
 		s.JobFailed = true
 	}
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // quote masks a line and bounds its length for the report.
@@ -227,18 +239,22 @@ func splitLog(text string) []logLine {
 		n++
 		raw := sc.Text()
 		l := logLine{n: n}
-		if m := tsPrefixRe.FindStringSubmatch(raw); m != nil {
-			if t, err := time.Parse(time.RFC3339Nano, m[1]); err == nil {
-				l.at = t.UTC()
+		if raw != "" && raw[0] >= '0' && raw[0] <= '9' {
+			if m := tsPrefixRe.FindStringSubmatch(raw); m != nil {
+				if t, err := time.Parse(time.RFC3339Nano, m[1]); err == nil {
+					l.at = t.UTC()
+				}
+				raw = raw[len(m[0]):]
 			}
-			raw = raw[len(m[0]):]
 		}
-		if m := sectionRe.FindStringSubmatch(raw); m != nil && l.at.IsZero() {
+		if m := sectionMatch(raw); m != nil && l.at.IsZero() {
 			if sec, err := strconv.ParseInt(m[1], 10, 64); err == nil {
 				l.at = time.Unix(sec, 0).UTC()
 			}
 		}
-		raw = ansiRe.ReplaceAllString(raw, "")
+		if strings.IndexByte(raw, 0x1b) >= 0 {
+			raw = ansiRe.ReplaceAllString(raw, "")
+		}
 		// "section_start:1:name\r\x1b[0Ktext": the part after the last
 		// carriage return is what a terminal shows.
 		if i := strings.LastIndexByte(raw, '\r'); i >= 0 && i < len(raw)-1 {
@@ -250,10 +266,21 @@ func splitLog(text string) []logLine {
 	return out
 }
 
+// sectionMatch finds a "section_start:<unix>:" or "section_end:" marker.
+func sectionMatch(s string) []string {
+	if !strings.Contains(s, "section_") {
+		return nil
+	}
+	return sectionRe.FindStringSubmatch(s)
+}
+
 // parseSTSLine recognises an STS error on line i (and, for the Go SDK v1
 // "caused by:" form, the line after a WebIdentityErr).
 func parseSTSLine(lines []logLine, i int) *STSError {
 	text := lines[i].text
+	if !containsAny(text, "AssumeRoleWithWebIdentity", "WebIdentityErr", "Token", "AccessDenied", "IDP") {
+		return nil
+	}
 	mk := func(code, msg, tool string) *STSError {
 		return &STSError{Code: normaliseCode(code), Message: quote(msg), Tool: tool, Line: lines[i].n}
 	}
