@@ -225,6 +225,8 @@ func (c *collector) remote(ctx context.Context) {
 	}
 	if iss := c.issuerURL(); c.src.Probe != nil && iss != "" {
 		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+			defer cancel()
 			r := c.src.Probe(ctx, iss)
 			c.mu.Lock()
 			c.ev.Issuer = &r
@@ -262,6 +264,11 @@ func (c *collector) finish() {
 			jobName = ev.Job.Name
 		}
 		ev.Pipeline = pipelineFacts(c.opts.CIFile, c.ci, jobName)
+		// The jobs API has no environment; the file does (unexpanded
+		// variables aside).
+		if ev.Job != nil && ev.Job.Environment == "" && ev.Pipeline.Job != nil && !strings.Contains(ev.Pipeline.Job.Environment, "$") {
+			ev.Job.Environment = ev.Pipeline.Job.Environment
+		}
 	}
 	if ev.Token == nil && ev.TokenErr == nil && ev.Job != nil {
 		var aud []string

@@ -137,7 +137,7 @@ func variableProblem(ev *Evidence, name string, confirmed bool) (why, fix string
 	case v.Protected && j.RefProtected != nil && !*j.RefProtected:
 		return fmt.Sprintf("variable   %s is protected (%s level), and the job ran on %s %q, which is not protected", name, v.Level, kind, j.Ref),
 			fmt.Sprintf("Protect the %s %q (Settings > Repository > %s), or clear \"Protect variable\" on %s. A role ARN is not a secret; the trust policy decides who may use it.", kind, j.Ref, map[bool]string{false: "Protected branches", true: "Protected tags"}[j.Tag], name)
-	case v.EnvironmentScope != "" && v.EnvironmentScope != "*" && !envScopeMatches(v.EnvironmentScope, j.Environment):
+	case v.EnvironmentScope != "" && v.EnvironmentScope != "*" && environmentKnown(ev) && !envScopeMatches(v.EnvironmentScope, j.Environment):
 		env := j.Environment
 		if env == "" {
 			env = "(none)"
@@ -146,6 +146,13 @@ func variableProblem(ev *Evidence, name string, confirmed bool) (why, fix string
 			fmt.Sprintf("Give the job environment: %s, or widen the variable's environment scope to * (or add a copy scoped to the job's environment).", v.EnvironmentScope)
 	}
 	return "", ""
+}
+
+// environmentKnown reports whether the job's environment is known: GitLab's
+// jobs API does not return it, so without the pipeline file an empty
+// environment proves nothing.
+func environmentKnown(ev *Evidence) bool {
+	return ev.Job.Environment != "" || (ev.Pipeline != nil && ev.Pipeline.Job != nil)
 }
 
 func findVar(vs []VariableFacts, key string) *VariableFacts {

@@ -352,6 +352,10 @@ func TestDiagnoseHealthy(t *testing.T) {
 			ev.Token, ev.Predicted, ev.Unknown = &TokenFacts{Claims: c}, true, unknown
 			return drRole(t, ev, "project-id.json")
 		},
+		"environment-scoped variable, environment unknown without the pipeline file": func(t *testing.T) *Evidence {
+			ev := drJob(drToken(s, nil), "main", false, true, VariableFacts{Key: "AWS_ROLE_ARN", Exists: true, Level: "project", EnvironmentScope: "production"})
+			return drRole(t, ev, "project-id.json")
+		},
 		"healthy issuer": func(t *testing.T) *Evidence {
 			ti := startIssuer(t, issuerMode{})
 			r := ti.probe(t, true)
