@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -133,13 +134,8 @@ func (c *collector) readProviders(ctx context.Context) {
 
 // providerURLFromARN is the provider URL (without scheme) in its ARN.
 func providerURLFromARN(arn string) string {
-	const marker = ":oidc-provider/"
-	for i := 0; i+len(marker) <= len(arn); i++ {
-		if arn[i:i+len(marker)] == marker {
-			return arn[i+len(marker):]
-		}
-	}
-	return ""
+	_, url, _ := strings.Cut(arn, ":oidc-provider/")
+	return url
 }
 
 func orList(a, b []string) []string {
