@@ -206,6 +206,9 @@ func drCases() map[string]drCase {
 		"sub-wildcard-needs-stringlike": {first: "sub-wildcard-needs-stringlike", build: func(t *testing.T, s *tokentest.Signer) *Evidence {
 			return drLog(drRole(t, drToken(s, nil), "wildcard-equals.json"), drAccessDenied)
 		}},
+		"sub-wildcard-needs-stringlike: from the policy alone, no token": {first: "sub-wildcard-needs-stringlike", build: func(t *testing.T, s *tokentest.Signer) *Evidence {
+			return drLog(drRole(t, &Evidence{Now: drNow}, "wildcard-equals.json"), readLog(t, "aws-cli-v2-access-denied.log"))
+		}},
 		"sub-ref-type-mismatch: tag job, branch-only policy": {first: "sub-ref-type-mismatch", build: func(t *testing.T, s *tokentest.Signer) *Evidence {
 			return drLog(drRole(t, drToken(s, tag), "branches-only.json"), drAccessDenied)
 		}},

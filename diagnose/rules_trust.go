@@ -28,7 +28,9 @@ func trustRules(ev *Evidence) []Finding {
 	out := invalidOperators(ev.Role.Trust)
 	c := ev.claims()
 	if c == nil {
-		return out
+		// Without claims one cause is still certain: GitLab refs cannot
+		// hold * or ?, so such a value under StringEquals never matches.
+		return append(out, literalWildcards(ev.Role.Trust)...)
 	}
 	te := newTrustEval(ev, *c)
 	if te.dec.ExplicitDeny {
@@ -184,6 +186,37 @@ func (te *trustEval) denyFindings() []Finding {
 			Fix:      fmt.Sprintf("Remove statement %s from the trust policy, or narrow its conditions so that they do not match this job (IAM applies an explicit Deny before any Allow).", sr.Statement.Name()),
 			Detail:   &ConditionDetail{Statement: sr.Statement.Name(), DiffAt: -1, Why: "an explicit Deny always wins"},
 		})
+	}
+	return out
+}
+
+// literalWildcards reports sub values with * or ? under StringEquals in
+// the web identity Allow statements, judged from the policy alone.
+func literalWildcards(doc *policy.Document) []Finding {
+	var out []Finding
+	for _, st := range doc.Statements {
+		if st.Effect != "Allow" {
+			continue
+		}
+		for _, c := range st.Conditions {
+			_, claim := splitKey(c.Key)
+			if policy.ParseOperator(c.Operator).Base != "StringEquals" || !strings.EqualFold(claim, "sub") || !slices.ContainsFunc(c.Values, hasWildcard) {
+				continue
+			}
+			fixed := policy.Clone(&policy.Document{Version: "2012-10-17", Statements: []policy.Statement{st}})
+			for i := range fixed.Statements[0].Conditions {
+				if fc := &fixed.Statements[0].Conditions[i]; fc.Key == c.Key && fc.Operator == c.Operator {
+					fc.Operator = likeOperator(fc.Operator)
+				}
+			}
+			out = append(out, Finding{
+				ID: "sub-wildcard-needs-stringlike", Severity: SeverityError,
+				Title:    fmt.Sprintf("%s holds a wildcard under StringEquals, which compares * and ? literally", c.Key),
+				Evidence: []string{fmt.Sprintf("policy     %s %s %s (statement %s)", c.Operator, c.Key, quoteList(c.Values), st.Name()), "GitLab refs and paths cannot contain * or ?, so no token ever matches"},
+				Fix:      fmt.Sprintf("Use StringLike for the wildcard values in statement %s:\n%s", st.Name(), marshalIndented(fixed)),
+				Detail:   &ConditionDetail{Statement: st.Name(), Operator: c.Operator, Key: c.Key, PolicyValue: c.Values, DiffAt: -1, Why: "StringEquals compares * and ? literally"},
+			})
+		}
 	}
 	return out
 }

@@ -128,6 +128,9 @@ func runDoctor(ctx context.Context, cmd *cobra.Command, f *doctorFlags) error {
 		for _, n := range ev.Notes {
 			fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
 		}
+		if hint := unexplained(ev, findings); hint != "" {
+			fmt.Fprintln(cmd.ErrOrStderr(), "note:", hint)
+		}
 		if err := writeDoctorReport(cmd.OutOrStdout(), f.format, ev, findings); err != nil {
 			return err
 		}
@@ -331,6 +334,28 @@ func (f *doctorFlags) gitlabBase(o diagnose.CollectOptions) string {
 		return o.GitLabURL
 	}
 	return ""
+}
+
+// unexplained says what to add when STS reported an error that no finding
+// explains: the evidence was too thin, not the setup healthy.
+func unexplained(ev *diagnose.Evidence, fs []diagnose.Finding) string {
+	if ev.Log == nil || ev.Log.STS == nil || diagnose.HasError(fs) {
+		return ""
+	}
+	var want []string
+	if ev.Token == nil {
+		want = append(want, "the token (--token-env/--token-file) or the job (--job)")
+	}
+	if ev.Role == nil || ev.Role.Trust == nil {
+		want = append(want, "the role (--role-arn, or --trust-policy)")
+	}
+	if ev.Offline {
+		want = append(want, "network access (drop --offline) to read IAM, GitLab and the issuer")
+	}
+	if len(want) == 0 {
+		return fmt.Sprintf("STS said %s but no cause was proven from this evidence; check the job's pipeline file (--ci-file) and that the role ARN is the one the job used", ev.Log.STS.Code)
+	}
+	return fmt.Sprintf("STS said %s, which nothing here explains yet: give doctor %s", ev.Log.STS.Code, strings.Join(want, ", "))
 }
 
 // doctorJSON is the --format json shape.

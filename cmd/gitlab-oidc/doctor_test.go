@@ -91,7 +91,11 @@ func TestDoctorExitCodes(t *testing.T) {
 			args:  []string{"--offline", "--token-file", "-", "--now", "2026-03-14T18:00:00Z"},
 			stdin: in.signer.Sign(tokentest.GitLabClaims(nil)), code: exitFailure, stderr: "token-expired",
 		},
-		"nothing to go on":          {args: []string{"--offline"}, code: exitOK},
+		"nothing to go on": {args: []string{"--offline"}, code: exitOK},
+		"error text alone": {
+			args: []string{"--offline", "--error", "An error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity operation: Not authorized to perform sts:AssumeRoleWithWebIdentity"},
+			code: exitOK, stderr: "STS said AccessDenied, which nothing here explains yet: give doctor the token",
+		},
 		"bad format":                {args: []string{"--format", "yaml"}, code: exitUsage, stderr: "--format"},
 		"two token sources":         {args: []string{"--token-file", "a", "--token-env", "B"}, code: exitUsage},
 		"bad --now":                 {args: []string{"--now", "yesterday"}, code: exitUsage, stderr: "RFC3339"},
