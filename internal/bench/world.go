@@ -109,10 +109,7 @@ func NewWorld(tb testing.TB, o WorldOptions) *World {
 	if o.Issuer != nil {
 		handler = o.Issuer(w.Signer)
 	}
-	iss := httptest.NewTLSServer(handler)
-	tb.Cleanup(iss.Close)
-	w.Issuer = netproxy.Start(tb, iss.URL, netproxy.Options{Latency: o.Latency, Faults: o.IssuerFaults, TLS: true})
-	w.ProbeOptions = issuer.Options{RootCAs: w.Issuer.CertPool(), AllowPrivate: true, Timeout: o.ProbeTimeout}
+	w.Issuer, w.ProbeOptions = StartIssuer(tb, handler, o)
 
 	w.Dir = tb.TempDir()
 	if err := os.WriteFile(filepath.Join(w.Dir, ".gitlab-ci.yml"), []byte("stages: [test]\n\nunit:\n  stage: test\n  script: [go test ./...]\n"), 0o644); err != nil {
@@ -125,6 +122,17 @@ func NewWorld(tb testing.TB, o WorldOptions) *World {
 		IssuerURL: w.Issuer.URL, Probe: steps.ProbeIssuer(&opts), WorkDir: w.Dir,
 	}}
 	return w
+}
+
+// StartIssuer serves handler over TLS behind a TLS latency proxy (with
+// o's latency, issuer faults and probe timeout) and returns the proxy, whose
+// URL is the issuer URL, and probe options that trust it.
+func StartIssuer(tb testing.TB, handler http.Handler, o WorldOptions) (*netproxy.Proxy, issuer.Options) {
+	tb.Helper()
+	iss := httptest.NewTLSServer(handler)
+	tb.Cleanup(iss.Close)
+	p := netproxy.Start(tb, iss.URL, netproxy.Options{Latency: o.Latency, Faults: o.IssuerFaults, TLS: true})
+	return p, issuer.Options{RootCAs: p.CertPool(), AllowPrivate: true, Timeout: o.ProbeTimeout}
 }
 
 // Latency is the latency every proxy adds.
