@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -66,7 +68,11 @@ func startIssuer(t *testing.T, mode issuerMode) *testIssuer {
 		w.Header().Set("Cache-Control", "max-age=86400")
 		_, _ = w.Write(served.JWKSJSON())
 	})
-	ti.srv = httptest.NewTLSServer(mux)
+	ti.srv = httptest.NewUnstartedServer(mux)
+	// The probe hangs up after reading the certificate chain, which the
+	// server would log as a handshake error on every test.
+	ti.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ti.srv.StartTLS()
 	ti.URL = ti.srv.URL
 	t.Cleanup(ti.srv.Close)
 	return ti
