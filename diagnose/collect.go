@@ -150,7 +150,7 @@ func (c *collector) local() error {
 	if o.RoleARN != "" {
 		account, name, ok := ParseRoleARN(o.RoleARN)
 		if !ok {
-			return fmt.Errorf("role ARN %q is not a role ARN (arn:aws:iam::123456789012:role/NAME)", o.RoleARN)
+			return fmt.Errorf("role ARN %q is not a role ARN (arn:aws:iam::123456789012:role/NAME)", MaskSecrets(o.RoleARN))
 		}
 		ev.Role = &RoleFacts{ARN: o.RoleARN, AccountID: account, Name: name}
 	}

@@ -23,16 +23,16 @@ type JobRef struct {
 func ParseJobURL(raw, gitlabURL string) (JobRef, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return JobRef{}, fmt.Errorf("job URL %q is not an http(s) URL; copy it from the job page, e.g. https://gitlab.example.com/group/project/-/jobs/123", raw)
+		return JobRef{}, fmt.Errorf("job URL %q is not an http(s) URL; copy it from the job page, e.g. https://gitlab.example.com/group/project/-/jobs/123", MaskSecrets(raw))
 	}
 	path, rest, ok := strings.Cut(u.Path, "/-/jobs/")
 	if !ok {
-		return JobRef{}, fmt.Errorf("job URL %q has no /-/jobs/<id> part; copy it from the job page, or pass --project and --job-id", raw)
+		return JobRef{}, fmt.Errorf("job URL %q has no /-/jobs/<id> part; copy it from the job page, or pass --project and --job-id", MaskSecrets(raw))
 	}
 	idText, _, _ := strings.Cut(rest, "/")
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if err != nil || id <= 0 {
-		return JobRef{}, fmt.Errorf("job URL %q: %q is not a job ID", raw, idText)
+		return JobRef{}, fmt.Errorf("job URL %q: %q is not a job ID", MaskSecrets(raw), idText)
 	}
 	base := u.Scheme + "://" + u.Host
 	if gitlabURL != "" {
@@ -46,7 +46,7 @@ func ParseJobURL(raw, gitlabURL string) (JobRef, error) {
 		root := strings.TrimSuffix(g.Path, "/")
 		if root != "" {
 			if !strings.HasPrefix(path, root+"/") {
-				return JobRef{}, fmt.Errorf("job URL %q is not under the GitLab URL %s", raw, gitlabURL)
+				return JobRef{}, fmt.Errorf("job URL %q is not under the GitLab URL %s", MaskSecrets(raw), gitlabURL)
 			}
 			path = strings.TrimPrefix(path, root)
 			base += root
@@ -54,7 +54,7 @@ func ParseJobURL(raw, gitlabURL string) (JobRef, error) {
 	}
 	project := strings.Trim(path, "/")
 	if project == "" || !strings.Contains(project, "/") {
-		return JobRef{}, fmt.Errorf("job URL %q has no group/project path", raw)
+		return JobRef{}, fmt.Errorf("job URL %q has no group/project path", MaskSecrets(raw))
 	}
 	return JobRef{BaseURL: base, ProjectPath: project, JobID: id}, nil
 }
