@@ -179,15 +179,13 @@ func (c *connectScreen) identityView(conn *steps.Connection) string {
 	if !iss.OK {
 		mark = st.err.Render("✗")
 	}
-	issLine := fmt.Sprintf("%s %s", mark, iss.URL)
-	issMore := fmt.Sprintf("discovery %d ms · JWKS %d ms · ", iss.DiscoveryMillis, iss.JWKSMillis)
-	if iss.PubliclyTrusted {
-		issMore += "public CA"
-	} else if iss.Thumbprint != "" {
-		issMore += "thumbprint " + iss.Thumbprint
-	} else {
-		issMore += "private CA"
+	if notProbed(iss) {
+		// Nothing was measured: zero timings and "public CA" would be
+		// made-up facts, so the line says only that the probe was skipped.
+		mark = st.subtle.Render("-")
 	}
+	issLine := fmt.Sprintf("%s %s", mark, iss.URL)
+	issMore := issuerDetail(iss)
 	rows := []string{
 		pad(st.heading.Render("AWS"), 9) + aws,
 		pad("", 9) + "  " + st.subtle.Render(awsMore),
@@ -196,7 +194,7 @@ func (c *connectScreen) identityView(conn *steps.Connection) string {
 		pad(st.heading.Render("Issuer"), 9) + issLine,
 		pad("", 9) + "  " + st.subtle.Render(issMore),
 	}
-	if iss.Warning != "" {
+	if iss.Warning != "" && !notProbed(iss) {
 		rows = append(rows, pad("", 9)+"  "+st.warning.Render("⚠ "+iss.Warning))
 	}
 	return strings.Join(rows, "\n")
@@ -259,4 +257,27 @@ func mergeChoices(def, in steps.Choices) steps.Choices {
 	fill(&out.SnippetPath, def.SnippetPath)
 	fill(&out.CIFile, def.CIFile)
 	return out
+}
+
+// notProbed reports whether setup skipped the issuer probe (--no-probe):
+// the status then carries a warning and no timings.
+func notProbed(iss steps.IssuerStatus) bool {
+	return iss.Warning == "issuer not probed" && iss.DiscoveryMillis == 0 && iss.JWKSMillis == 0
+}
+
+// issuerDetail is the line under the issuer: probe timings and how STS
+// will trust its certificate, or that it was not probed.
+func issuerDetail(iss steps.IssuerStatus) string {
+	if notProbed(iss) {
+		return "not probed (--no-probe)"
+	}
+	d := fmt.Sprintf("discovery %d ms · JWKS %d ms · ", iss.DiscoveryMillis, iss.JWKSMillis)
+	switch {
+	case iss.PubliclyTrusted:
+		return d + "public CA"
+	case iss.Thumbprint != "":
+		return d + "thumbprint " + iss.Thumbprint
+	default:
+		return d + "private CA"
+	}
 }

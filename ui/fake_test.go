@@ -83,8 +83,8 @@ func (f *fakeBackend) Plan(conn *steps.Connection, ch steps.Choices) (steps.Plan
 
 func (f *fakeBackend) Templates() []steps.TemplateInfo {
 	return []steps.TemplateInfo{
-		{ID: "s3-bucket", Title: "S3 bucket", Description: "read and write one bucket", Params: []string{"bucket"}},
-		{ID: "ecr-push", Title: "ECR repository", Description: "push images to one repository", Params: []string{"repository"}},
+		{ID: "s3-bucket", Title: "Deploy to one S3 bucket", Description: "List the bucket and read, write and delete its objects (static sites, artifacts).", Params: []string{"bucket"}},
+		{ID: "ecr-push", Title: "Push images to one ECR repository", Description: "Log in to ECR and push and pull images of one repository.", Params: []string{"repository"}},
 	}
 }
 

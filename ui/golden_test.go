@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gitlab-oidc/steps"
 )
 
 // updateGoldens reports whether -update was passed. The flag is registered
@@ -71,6 +73,11 @@ func TestGoldenViews(t *testing.T) {
 	}{
 		"connect_loading": {noInit: true},
 		"connect":         {},
+		"connect_not_probed": {
+			backend: func(f *fakeBackend) {
+				f.conn.Issuer = steps.IssuerStatus{URL: "https://gitlab.com", Source: "flag", OK: true, PubliclyTrusted: true, Warning: "issuer not probed"}
+			},
+		},
 		"connect_simulated": {
 			opts: func(o *SetupOptions) { o.Simulated = true },
 		},

@@ -310,6 +310,9 @@ func (p *permissionsScreen) focusLine() int {
 			return line
 		}
 		line++
+		if r.kind == permRowTemplate {
+			line++ // its description
+		}
 		if r.kind == permRowInput && p.inputErr != "" {
 			line++
 		}
@@ -342,7 +345,10 @@ func (p *permissionsScreen) view() string {
 				b.WriteString("\n" + st.heading.Render("Templates") + st.subtle.Render("  (inline policies for one resource)") + "\n")
 			}
 			t := p.templates[r.index]
-			b.WriteString(pointer(st, on) + radio(st, p.chosen[t.ID]) + " " + pad(t.Title, 20) + st.subtle.Render(t.Description) + "\n")
+			// The description gets its own dim line: titles differ in
+			// length, and side by side they ran into each other.
+			b.WriteString(pointer(st, on) + radio(st, p.chosen[t.ID]) + " " + t.Title + "\n")
+			b.WriteString("    " + st.subtle.Render(t.Description) + "\n")
 		case permRowParam:
 			in := p.params[p.templates[r.index].ID][r.param]
 			b.WriteString(pointer(st, on) + "    " + inputView(in, st) + "\n")
@@ -385,3 +391,4 @@ func inWordsShort(p steps.Plan) string {
 	s := strings.TrimSuffix(inWords(p), ".")
 	return strings.TrimPrefix(s, "only ")
 }
+
