@@ -391,4 +391,3 @@ func inWordsShort(p steps.Plan) string {
 	s := strings.TrimSuffix(inWords(p), ".")
 	return strings.TrimPrefix(s, "only ")
 }
-
