@@ -187,6 +187,8 @@ func Depends(a, b Call) bool {
 			return true
 		case a.Name == "ListRolePolicies" && b.Name == "GetRolePolicy":
 			return true // the inline policies' names come from the list
+		case a.Name == "GetPolicy" && b.Name == "GetPolicyVersion":
+			return true // the default version's ID comes from GetPolicy
 		}
 	}
 	if a.Name == b.Name && a.Resource == "" && b.Resource == "" && a.Service == b.Service && strings.HasPrefix(a.Name, "List") {
