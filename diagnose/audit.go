@@ -439,7 +439,7 @@ func literalPrefix(s string) string {
 // condJSON renders one condition as it is written inside a Condition block,
 // e.g. "StringEquals": {"gitlab.com:sub": "project_path:g/p:..."}.
 func condJSON(op, key string, values []string) string {
-	val := jsonString("")
+	var val string
 	if len(values) == 1 {
 		val = jsonString(values[0])
 	} else {

@@ -123,7 +123,7 @@ func TestEnsureRoleForeignTrustPolicy(t *testing.T) {
 		assert.True(t, policy.Equivalent(foreign, currentTrust(t, b, spec.Name)))
 
 		// With permission: our statement is appended, the foreign one kept.
-		_, changes, err = EnsureRole(ctx, b.iam, spec, Decisions{AddTrustStatement: true}, true)
+		_, _, err = EnsureRole(ctx, b.iam, spec, Decisions{AddTrustStatement: true}, true)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"IAM.UpdateAssumeRolePolicy"}, b.log.Writes())
 		got := currentTrust(t, b, spec.Name)

@@ -346,7 +346,7 @@ func (p Plan) SnippetSpec() SnippetSpec {
 		ExampleJob:      true,
 	}
 	for _, a := range p.Allow {
-		spec.Rules = append(spec.Rules, RefRule{Kind: a.Kind, Pattern: a.Pattern})
+		spec.Rules = append(spec.Rules, RefRule(a))
 	}
 	return spec
 }
@@ -522,7 +522,7 @@ func CombinedSnippetSpec(plans []Plan) SnippetSpec {
 	}
 	for _, p := range plans {
 		for _, a := range p.Allow {
-			rule := RefRule{Kind: a.Kind, Pattern: a.Pattern}
+			rule := RefRule(a)
 			if !seen[rule] {
 				seen[rule] = true
 				spec.Rules = append(spec.Rules, rule)

@@ -97,7 +97,7 @@ credentials and finds out why a job's exchange fails when it does.
 	root.SetErr(stderr)
 	root.SetVersionTemplate("gitlab-oidc {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &exitError{code: exitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+		return &exitError{code: exitUsage, err: fmt.Errorf("%w (run '%s --help' for usage)", err, c.CommandPath())}
 	})
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newSetupCmd())

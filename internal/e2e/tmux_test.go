@@ -123,7 +123,7 @@ func TestWizardInTmuxAgainstMotoAndFakeGitLab(t *testing.T) {
 	s.keys("Enter")
 	s.waitFor("press enter to apply", 15*time.Second)
 	s.keys("Enter")
-	screen = s.waitFor("Setup complete", 30*time.Second)
+	s.waitFor("Setup complete", 30*time.Second)
 	s.keys("Enter")
 	screen = s.waitFor("EXIT=", 10*time.Second)
 	if !strings.Contains(screen, "EXIT=0") {

@@ -75,7 +75,7 @@ func (t *Token) Verify(set *jose.JSONWebKeySet) error {
 	if len(keys) == 0 {
 		return &KeyNotFoundError{Kid: t.Header.Kid, Available: KeyIDs(set)}
 	}
-	jws, err := jose.ParseSigned(t.sec.raw, stsAlgorithms)
+	jws, err := jose.ParseSignedCompact(t.sec.raw, stsAlgorithms)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrSignatureInvalid, err)
 	}
