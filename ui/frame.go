@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
 	"charm.land/lipgloss/v2"
 )
 
@@ -13,53 +15,70 @@ const (
 	badgeText = "SIMULATED (demo)"
 )
 
-// render draws the frame: title and step line, a rule, the scrolling body,
-// a rule, and the help footer with the simulated badge on the right.
-func (m *SetupModel) render() string {
+// chrome is the frame every command's screens share: the title with the
+// step line, a rule, the scrolling body, a rule (saying when more is
+// below), and the help footer with the SIMULATED badge on the right. The
+// setup wizard, doctor and audit each fill one in per render.
+type chrome struct {
+	st    *styles
+	title string
+	// steps is the step line; current is the step shown, and the ones
+	// before it count as done. A nil steps draws no step line.
+	steps     []string
+	current   int
+	width     int
+	simulated bool
+}
+
+// render draws the frame around body.
+func (c chrome) render(body viewport.Model, h help.Model, keys help.KeyMap) string {
 	var b strings.Builder
-	b.WriteString(m.header())
+	b.WriteString(c.header())
 	b.WriteString("\n")
-	b.WriteString(m.s.st.rule.Render(strings.Repeat("─", m.width)))
+	b.WriteString(c.st.rule.Render(strings.Repeat("─", c.width)))
 	b.WriteString("\n")
-	b.WriteString(m.body.View())
+	b.WriteString(body.View())
 	b.WriteString("\n")
-	b.WriteString(m.bottomRule())
+	b.WriteString(c.bottomRule(body))
 	b.WriteString("\n")
-	b.WriteString(m.footer())
+	b.WriteString(c.footer(h, keys))
 	return b.String()
 }
 
-// chromeHeight is how many lines the frame takes besides the body.
-func (m *SetupModel) chromeHeight() int {
-	return lipgloss.Height(m.header()) + lipgloss.Height(m.footer()) + 2
+// height is how many lines the frame takes besides the body.
+func (c chrome) height(h help.Model, keys help.KeyMap) int {
+	return lipgloss.Height(c.header()) + lipgloss.Height(c.footer(h, keys)) + 2
 }
 
 // header is the title with the step line on the right, or below it when the
 // terminal is too narrow for both on one line.
-func (m *SetupModel) header() string {
-	st := m.s.st
-	title := " " + st.title.Render(titleText)
-	parts := make([]string, 0, stepCount)
-	for i := stepConnect; i < stepCount; i++ {
+func (c chrome) header() string {
+	st := c.st
+	title := " " + st.title.Render(c.title)
+	if len(c.steps) == 0 {
+		return title
+	}
+	parts := make([]string, 0, len(c.steps))
+	for i, name := range c.steps {
 		switch {
-		case i == m.current:
-			parts = append(parts, st.stepCurrent.Render(stepNames[i]))
-		case i < m.current:
-			parts = append(parts, st.stepDone.Render("✓ "+stepNames[i]))
+		case i == c.current:
+			parts = append(parts, st.stepCurrent.Render(name))
+		case i < c.current:
+			parts = append(parts, st.stepDone.Render("✓ "+name))
 		default:
-			parts = append(parts, st.stepTodo.Render(stepNames[i]))
+			parts = append(parts, st.stepTodo.Render(name))
 		}
 	}
 	line := strings.Join(parts, st.subtle.Render(" › "))
 	// Decide on the widest step line (every step but the last done), so
 	// the frame does not jump between screens.
 	widest := 0
-	for _, n := range stepNames {
+	for _, n := range c.steps {
 		widest += len([]rune(n)) + 2 + 3
 	}
 	widest -= 2 + 3
-	gap := m.width - lipgloss.Width(title) - lipgloss.Width(line) - 1
-	if m.width-lipgloss.Width(title)-widest-1 >= 2 {
+	gap := c.width - lipgloss.Width(title) - lipgloss.Width(line) - 1
+	if c.width-lipgloss.Width(title)-widest-1 >= 2 {
 		return title + strings.Repeat(" ", gap) + line
 	}
 	return title + "\n " + line
@@ -67,27 +86,94 @@ func (m *SetupModel) header() string {
 
 // footer is the help for the active screen plus the global keys, with the
 // SIMULATED badge right-aligned when the run is a demo.
-func (m *SetupModel) footer() string {
-	st := m.s.st
+func (c chrome) footer(h help.Model, keys help.KeyMap) string {
+	st := c.st
 	badge := ""
-	if m.simulated() {
+	if c.simulated {
 		badge = st.badge.Render(badgeText)
 	}
-	keys := m.helpKeys()
-	h := m.help
-	h.SetWidth(max(10, m.width-lipgloss.Width(badge)-3))
+	h.SetWidth(max(10, c.width-lipgloss.Width(badge)-3))
 	text := indentLines(h.View(keys), " ")
 	if badge == "" {
 		return text
 	}
 	lines := strings.Split(text, "\n")
 	last := lines[len(lines)-1]
-	gap := m.width - lipgloss.Width(last) - lipgloss.Width(badge) - 1
+	gap := c.width - lipgloss.Width(last) - lipgloss.Width(badge) - 1
 	if gap < 1 {
-		return text + "\n" + strings.Repeat(" ", max(0, m.width-lipgloss.Width(badge)-1)) + badge
+		return text + "\n" + strings.Repeat(" ", max(0, c.width-lipgloss.Width(badge)-1)) + badge
 	}
 	lines[len(lines)-1] = last + strings.Repeat(" ", gap) + badge
 	return strings.Join(lines, "\n")
+}
+
+// bottomRule is the rule above the footer; when the body has more below,
+// it says so, because nothing else would show that the text goes on.
+func (c chrome) bottomRule(body viewport.Model) string {
+	st := c.st
+	if body.AtBottom() {
+		return st.rule.Render(strings.Repeat("─", c.width))
+	}
+	below := body.TotalLineCount() - body.YOffset() - body.Height()
+	label := fmt.Sprintf(" ↓ %d more · pgdn ", below)
+	n := max(0, c.width-lipgloss.Width(label)-2)
+	return st.rule.Render(strings.Repeat("─", n)) + st.subtle.Render(label) + st.rule.Render("──")
+}
+
+// fillBody puts a screen's view into the scrolling body: every line wrapped
+// to width (ARNs and JSON wrap instead of being cut) and indented by two
+// columns. focus is the view line of the cursor (-1 for none); when it moved
+// since *lastFocus the body scrolls to keep it visible, and only then, so
+// pgup/pgdn still work.
+func fillBody(body *viewport.Model, view string, width, height, focus int, lastFocus *int) {
+	var out []string
+	at := -1
+	for i, line := range strings.Split(view, "\n") {
+		if i == focus {
+			at = len(out)
+		}
+		out = append(out, wrapHanging(line, width)...)
+	}
+	body.SetWidth(width + 2)
+	body.SetHeight(max(1, height))
+	indented := make([]string, len(out))
+	for i, l := range out {
+		indented[i] = "  " + l
+	}
+	body.SetContentLines(indented)
+	if at >= 0 && at != *lastFocus {
+		h := body.Height()
+		switch {
+		case at < body.YOffset():
+			body.SetYOffset(max(0, at-1))
+		case at >= body.YOffset()+h:
+			body.SetYOffset(at - h + 2)
+		}
+	}
+	*lastFocus = at
+}
+
+// newHelp returns the footer's help with the shared styles.
+func newHelp(st *styles) help.Model {
+	h := help.New()
+	h.Styles = st.help
+	h.ShortSeparator = " · "
+	return h
+}
+
+// chrome is the setup wizard's frame for the current screen.
+func (m *SetupModel) chrome() chrome {
+	return chrome{st: m.s.st, title: titleText, steps: stepNames[:], current: int(m.current), width: m.width, simulated: m.simulated()}
+}
+
+// render draws the frame around the active screen.
+func (m *SetupModel) render() string {
+	return m.chrome().render(m.body, m.help, m.helpKeys())
+}
+
+// chromeHeight is how many lines the frame takes besides the body.
+func (m *SetupModel) chromeHeight() int {
+	return m.chrome().height(m.help, m.helpKeys())
 }
 
 // simulated reports whether frames carry the demo badge.
@@ -116,17 +202,4 @@ func (m *SetupModel) helpKeys() helpKeys {
 	}
 	full := [][]key.Binding{own, {k.Back, k.Field, k.PrevField}, {k.PageUp, k.PageDown, k.Help, k.Quit}}
 	return helpKeys{short: short, full: full}
-}
-
-// bottomRule is the rule above the footer; when the body has more below,
-// it says so, because nothing else would show that the text goes on.
-func (m *SetupModel) bottomRule() string {
-	st := m.s.st
-	if m.body.AtBottom() {
-		return st.rule.Render(strings.Repeat("─", m.width))
-	}
-	below := m.body.TotalLineCount() - m.body.YOffset() - m.body.Height()
-	label := fmt.Sprintf(" ↓ %d more · pgdn ", below)
-	n := max(0, m.width-lipgloss.Width(label)-2)
-	return st.rule.Render(strings.Repeat("─", n)) + st.subtle.Render(label) + st.rule.Render("──")
 }

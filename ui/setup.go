@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"strings"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -132,9 +131,7 @@ func NewSetup(backend SetupBackend, opts SetupOptions) *SetupModel {
 		simulated: opts.Simulated,
 		initial:   opts.InitialChoices,
 	}
-	m := &SetupModel{s: s, width: w, height: h, body: viewport.New(), help: help.New()}
-	m.help.Styles = s.st.help
-	m.help.ShortSeparator = " · "
+	m := &SetupModel{s: s, width: w, height: h, body: viewport.New(), help: newHelp(s.st)}
 	m.screens[stepConnect] = newConnectScreen(s)
 	m.syncBody()
 	return m
@@ -295,34 +292,9 @@ func (m *SetupModel) syncBody() {
 	}
 	width := m.bodyWidth()
 	m.s.width = width
-	var out []string
 	focus := -1
-	want := -1
 	if f, ok := sc.(focuser); ok {
-		want = f.focusLine()
+		focus = f.focusLine()
 	}
-	for i, line := range strings.Split(sc.view(), "\n") {
-		if i == want {
-			focus = len(out)
-		}
-		out = append(out, wrapHanging(line, width)...)
-	}
-	m.body.SetWidth(width + 2)
-	m.body.SetHeight(max(1, m.height-m.chromeHeight()))
-	indented := make([]string, len(out))
-	for i, l := range out {
-		indented[i] = "  " + l
-	}
-	m.body.SetContentLines(indented)
-	if focus >= 0 && focus != m.lastFocus {
-		// Scroll only when the cursor moved, so pgup/pgdn still work.
-		h := m.body.Height()
-		switch {
-		case focus < m.body.YOffset():
-			m.body.SetYOffset(max(0, focus-1))
-		case focus >= m.body.YOffset()+h:
-			m.body.SetYOffset(focus - h + 2)
-		}
-	}
-	m.lastFocus = focus
+	fillBody(&m.body, sc.view(), width, m.height-m.chromeHeight(), focus, &m.lastFocus)
 }
