@@ -157,7 +157,7 @@ func printTable(b *testing.B, latency time.Duration, order []string, byFlow map[
 		if len(last.Avoidable) > 0 && !strings.HasSuffix(name, "/total") {
 			fmt.Printf("  %s: required chain %s\n", name, strings.Join(last.ChainCalls, " -> "))
 			for _, a := range countSame(last.Avoidable) {
-				fmt.Printf("  %s: sequential without need: %s\n", name, a)
+				fmt.Printf("  %s: %s\n", name, a)
 			}
 		}
 	}

@@ -227,7 +227,9 @@ type Result struct {
 	// Busy is the summed duration of all calls.
 	Busy time.Duration
 	// Avoidable names links of the longest observed chain where a call
-	// waited for one it does not need ("GetRole after PUT /projects/:id").
+	// ran after one it does not need. The wave chain takes any call that ended
+	// before, so the named predecessor is where the wait showed, not
+	// necessarily what the code waited on.
 	Avoidable []string
 }
 
@@ -277,7 +279,7 @@ func Analyze(calls []Call) Result {
 	for i := bestWave; wavePrev[i] >= 0; i = wavePrev[i] {
 		a, b := cs[wavePrev[i]], cs[i]
 		if !Depends(a, b) {
-			res.Avoidable = append([]string{b.Service + " " + b.Name + " waited for " + a.Service + " " + a.Name}, res.Avoidable...)
+			res.Avoidable = append([]string{b.Service + " " + b.Name + " ran after " + a.Service + " " + a.Name + " without needing it"}, res.Avoidable...)
 		}
 	}
 	res.MaxInFlight = maxInFlight(cs)
