@@ -83,7 +83,7 @@ Try it without any account: gitlab-oidc setup --demo`,
 	fl.StringVar(&f.audience, "audience", "", "the id_tokens aud and provider client ID (default: the issuer URL; sts.amazonaws.com is common)")
 	fl.StringVar(&f.roleName, "role-name", "", "IAM role name (default: gitlab-<project path>-<ref>)")
 	fl.StringArrayVar(&f.policyARNs, "policy-arn", nil, "managed policy to attach (repeatable)")
-	fl.StringArrayVar(&f.templates, "template", nil, "inline policy template ID:param=value,... (repeatable; see --help-templates)")
+	fl.StringArrayVar(&f.templates, "template", nil, "inline policy template: s3-deploy:bucket=NAME, ecr-push:repository=NAME or ecs-deploy:cluster=C,service=S[,pass_role_arns=ARN,...] (repeatable)")
 	fl.Int32Var(&f.maxSession, "max-session", 3600, "role MaxSessionDuration in seconds (3600-43200)")
 	fl.StringVar(&f.variableKey, "variable", "AWS_ROLE_ARN", "name of the CI/CD variable that holds the role ARN")
 	fl.StringVar(&f.variableScope, "variable-scope", "project", "where the variable lives: project or group")
@@ -193,12 +193,19 @@ func parseTemplateFlag(s string) (steps.TemplateChoice, error) {
 	if rest == "" {
 		return tc, nil
 	}
+	last := ""
 	for _, kv := range strings.Split(rest, ",") {
 		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
+		switch {
+		case ok && k != "":
+			tc.Params[k] = v
+			last = k
+		case !ok && last != "":
+			// A list value (pass_role_arns=arn1,arn2) goes on after a comma.
+			tc.Params[last] += "," + kv
+		default:
 			return tc, usageError("--template %q: %q is not param=value", s, kv)
 		}
-		tc.Params[k] = v
 	}
 	return tc, nil
 }
@@ -343,6 +350,9 @@ func runSetupPlain(ctx context.Context, r *steps.Runner, ch steps.Choices, f *se
 		p.ok("Nothing to do: AWS, GitLab and the files already match the plan (no write calls made)")
 		report.Changes = preview.Changes
 		return writeSetupReport(stdout, f.conn.format, report, plans, preview, false)
+	}
+	if r.Env.Simulated {
+		f.yes = true // nothing real changes in the demo: show the whole flow
 	}
 	if !f.yes && !confirm(stdin, stderr, "Apply the changes above?") {
 		return usageError("setup would make the changes above; pass --yes to apply them (or --dry-run to only print the plan)")
