@@ -41,6 +41,9 @@ type Env struct {
 	Simulated bool
 	// RoleName and VariableKey name what Connect looks for as "already there".
 	RoleName, VariableKey string
+	// VariableScope ("project" or "group") and VariableGroup say which role
+	// Connect checks the user has (Maintainer, or Owner of the group).
+	VariableScope, VariableGroup string
 }
 
 // Runner implements the setup use cases over an Env.
@@ -127,7 +130,13 @@ func (r *Runner) connectGitLab(ctx context.Context, conn *Connection) error {
 	}
 	conn.GitLab = GitLabIdentity{URL: gl.BaseURL(), Username: user.Username, AccessLevel: proj.AccessLevel, TokenSource: r.Env.GitLabTokenSource}
 	conn.Project = info
-	if proj.AccessLevel < gitlabapi.Maintainer && !user.IsAdmin {
+	if r.Env.VariableScope == gitlabapi.TargetGroup {
+		for _, p := range checkGroupAccess(ctx, gl, user, proj, r.Env.VariableGroup) {
+			if p.Blocking {
+				conn.Problems = append(conn.Problems, p.String())
+			}
+		}
+	} else if proj.AccessLevel < gitlabapi.Maintainer && !user.IsAdmin {
 		conn.Problems = append(conn.Problems, fmt.Sprintf("@%s has %s access to %s; setting CI/CD variables needs Maintainer (ask a Maintainer or Owner to run setup, or to raise your role)",
 			user.Username, accessName(proj.AccessLevel), proj.PathWithNamespace))
 	}

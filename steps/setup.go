@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"gitlab-oidc/internal/gitlabapi"
+	"gitlab-oidc/internal/token"
 )
 
 // AWSIdentity is who the AWS credentials belong to.
@@ -183,6 +184,11 @@ func NewPlan(conn *Connection, ch Choices) (Plan, error) {
 	p.Variable = VariablePlan{Key: ch.VariableKey, Scope: ch.VariableScope, Group: ch.Group, EnvironmentScope: ch.EnvironmentScope}
 	if ch.VariableScope == "group" && p.Variable.Group == "" {
 		p.Variable.Group = parentPath(conn.Project.Path)
+	}
+	if len(ch.SubComponents) > 0 {
+		if err := token.ValidateSubComponents(ch.SubComponents); err != nil {
+			return Plan{}, fmt.Errorf("--sub-components: %w", err)
+		}
 	}
 	p.Variable.Protected = p.AllRefsProtected()
 	if ch.Protected != nil {

@@ -225,6 +225,8 @@ func runSetup(ctx context.Context, cmd *cobra.Command, f *setupFlags) error {
 	if err != nil {
 		return err
 	}
+	runner.Env.RoleName, runner.Env.VariableKey = f.roleName, f.variableKey
+	runner.Env.VariableScope, runner.Env.VariableGroup = f.variableScope, f.group
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if !f.conn.plain(cmd) && !f.printSnippet && !f.dryRun && f.export == "" {
 		return runSetupTUI(ctx, cmd, runner, ch, f)
