@@ -31,6 +31,11 @@ type keyMap struct {
 	Copy    key.Binding
 	Handout key.Binding
 	Finish  key.Binding
+
+	// Doctor and audit keys.
+	Open key.Binding
+	Sort key.Binding
+	Exit key.Binding
 }
 
 // newKeyMap returns the wizard's bindings.
@@ -58,6 +63,10 @@ func newKeyMap() keyMap {
 		Copy:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy snippet")),
 		Handout: key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "hand-out")),
 		Finish:  key.NewBinding(key.WithKeys("enter", "q"), key.WithHelp("enter", "finish")),
+
+		Open: key.NewBinding(key.WithKeys("enter", "right"), key.WithHelp("enter", "open")),
+		Sort: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		Exit: key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 	}
 }
 

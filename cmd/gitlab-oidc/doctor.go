@@ -33,6 +33,7 @@ type doctorFlags struct {
 	ciFile                          string
 	offline, privateIssuerOK, noTUI bool
 	now, format, profile, region    string
+	demo                            bool
 }
 
 // doctorRun is what the doctor screen gets from the command: how to collect
@@ -40,6 +41,8 @@ type doctorFlags struct {
 type doctorRun struct {
 	Collect  func(ctx context.Context) (*diagnose.Evidence, error)
 	Diagnose func(*diagnose.Evidence) []diagnose.Finding
+	// Simulated is set for --demo: every frame says so.
+	Simulated bool
 }
 
 // runDoctorTUI shows the doctor in the terminal UI and returns the findings
@@ -72,7 +75,8 @@ Results go to stdout, notes to stderr. Exit code 0 when nothing is wrong,
 		Example: `  gitlab-oidc doctor --job https://gitlab.example.com/acme/app/-/jobs/123 --role-arn arn:aws:iam::123456789012:role/deploy
   gitlab-oidc doctor --token-env GITLAB_OIDC_TOKEN --error "$(cat error.txt)" --role-arn arn:aws:iam::123456789012:role/deploy
   gitlab-oidc doctor --offline --token-file token.jwt --trust-policy trust.json --provider-url https://gitlab.com --client-id sts.amazonaws.com
-  gitlab-oidc doctor --job-log job.log --format json`,
+  gitlab-oidc doctor --job-log job.log --format json
+  gitlab-oidc doctor --demo`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDoctor(cmd.Context(), cmd, &f)
@@ -101,6 +105,7 @@ Results go to stdout, notes to stderr. Exit code 0 when nothing is wrong,
 	fl.BoolVar(&f.noTUI, "no-tui", false, "plain output (also without a terminal, ACCESSIBLE=1 or TERM=dumb)")
 	fl.StringVar(&f.profile, "profile", "", "AWS shared config profile (default: the default credential chain)")
 	fl.StringVar(&f.region, "region", "", "AWS region (default: from the profile or AWS_REGION; us-east-1 if none)")
+	fl.BoolVar(&f.demo, "demo", false, "diagnose a simulated failed job (a tag job denied by a branch-only role); needs no credentials, nothing leaves this machine")
 	fl.StringVar(&f.gitlabURL, "gitlab-url", "", "GitLab URL, for --project/--job-id or an instance under a relative URL root (default: from --job, else GITLAB_URL, else https://gitlab.com)")
 	return cmd
 }
@@ -110,12 +115,18 @@ func runDoctor(ctx context.Context, cmd *cobra.Command, f *doctorFlags) error {
 	if err != nil {
 		return err
 	}
+	sources := f.sources
+	if f.demo {
+		if opts, sources, err = f.demoInputs(cmd, opts); err != nil {
+			return err
+		}
+	}
 	collect := func(ctx context.Context) (*diagnose.Evidence, error) {
-		return diagnose.Collect(ctx, opts, f.sources(ctx, opts))
+		return diagnose.Collect(ctx, opts, sources(ctx, opts))
 	}
 	var findings []diagnose.Finding
 	if runDoctorTUI != nil && !f.plain(cmd) {
-		findings, err = runDoctorTUI(ctx, cmd, doctorRun{Collect: collect, Diagnose: diagnose.Diagnose})
+		findings, err = runDoctorTUI(ctx, cmd, doctorRun{Collect: collect, Diagnose: diagnose.Diagnose, Simulated: f.demo})
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,297 @@
+package ui
+
+import (
+	"context"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"gitlab-oidc/diagnose"
+)
+
+// DoctorRun is what the doctor screens get from the command: how to collect
+// the evidence (the Evidence screen spins meanwhile) and how to judge it.
+// The screens do no I/O of their own.
+type DoctorRun struct {
+	Collect  func(ctx context.Context) (*diagnose.Evidence, error)
+	Diagnose func(*diagnose.Evidence) []diagnose.Finding
+}
+
+// DoctorOptions configure the doctor screens.
+type DoctorOptions struct {
+	// Simulated marks every frame "SIMULATED (demo)".
+	Simulated bool
+	// Width and Height are the terminal size until the first WindowSizeMsg
+	// (80x24 when zero).
+	Width, Height int
+}
+
+// doctorStage is one doctor screen; the order is the order of the step line.
+type doctorStage int
+
+const (
+	stageEvidence doctorStage = iota
+	stageDiagnosis
+	stageDetail
+	stageFix
+)
+
+var doctorStageNames = []string{"Evidence", "Diagnosis", "Detail", "Fix"}
+
+const doctorTitle = "gitlab-oidc · doctor"
+
+// collectedMsg carries what DoctorRun.Collect and Diagnose returned.
+type collectedMsg struct {
+	ev       *diagnose.Evidence
+	findings []diagnose.Finding
+	err      error
+}
+
+// DoctorModel is the root bubbletea model of the doctor: Evidence, then the
+// findings (Diagnosis), one finding's deciding condition (Detail) and its
+// fix (Fix). Esc or ← goes one screen back.
+type DoctorModel struct {
+	run       DoctorRun
+	st        *styles
+	keys      keyMap
+	simulated bool
+
+	stage     doctorStage
+	width     int
+	height    int
+	body      viewport.Model
+	help      help.Model
+	spin      spinner.Model
+	lastFocus int
+
+	loading  bool
+	cancel   context.CancelFunc
+	ev       *diagnose.Evidence
+	findings []diagnose.Finding
+	err      error
+	// cursor is the finding the Diagnosis list points at; Detail and Fix
+	// show it.
+	cursor int
+	// note is a one-line confirmation on the Fix screen (clipboard).
+	note    string
+	aborted bool
+}
+
+// NewDoctor returns the doctor screens over a run.
+func NewDoctor(run DoctorRun, opts DoctorOptions) *DoctorModel {
+	w, h := opts.Width, opts.Height
+	if w <= 0 {
+		w = 80
+	}
+	if h <= 0 {
+		h = 24
+	}
+	st := newStyles(true)
+	m := &DoctorModel{
+		run: run, st: st, keys: newKeyMap(), simulated: opts.Simulated,
+		width: w, height: h, body: viewport.New(), help: newHelp(st),
+		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), loading: true,
+	}
+	m.syncBody()
+	return m
+}
+
+// Findings returns the findings the doctor showed, most likely first; nil
+// before the evidence was judged.
+func (m *DoctorModel) Findings() []diagnose.Finding { return m.findings }
+
+// Err returns why the doctor could not diagnose: Collect's error (unusable
+// inputs), or context.Canceled when it was quit while collecting.
+func (m *DoctorModel) Err() error {
+	if m.aborted && m.ev == nil && m.err == nil {
+		return context.Canceled
+	}
+	return m.err
+}
+
+// Init starts collecting and asks the terminal for its background colour.
+func (m *DoctorModel) Init() tea.Cmd {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	run := m.run
+	collect := func() tea.Msg {
+		ev, err := run.Collect(ctx)
+		if err != nil {
+			return collectedMsg{err: err}
+		}
+		return collectedMsg{ev: ev, findings: run.Diagnose(ev)}
+	}
+	return tea.Batch(tea.RequestBackgroundColor, m.spin.Tick, collect)
+}
+
+// Update routes messages and re-renders the body.
+func (m *DoctorModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	m.syncBody()
+	return m, cmd
+}
+
+func (m *DoctorModel) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+	case tea.BackgroundColorMsg:
+		m.st = newStyles(msg.IsDark())
+		m.help.Styles = m.st.help
+	case spinner.TickMsg:
+		return tickSpinner(&m.spin, m.loading, msg)
+	case collectedMsg:
+		m.loading = false
+		m.cancel()
+		m.ev, m.findings, m.err = msg.ev, msg.findings, msg.err
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	}
+	return nil
+}
+
+// key handles a key press on the current screen.
+func (m *DoctorModel) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit), key.Matches(msg, k.Exit):
+		if m.loading {
+			m.cancel()
+			m.aborted = true
+		}
+		return tea.Quit
+	case key.Matches(msg, k.Help):
+		m.help.ShowAll = !m.help.ShowAll
+	case key.Matches(msg, k.PageUp):
+		m.body.PageUp()
+	case key.Matches(msg, k.PageDown):
+		m.body.PageDown()
+	case key.Matches(msg, k.Back):
+		if m.stage > stageEvidence {
+			m.show(m.stage - 1)
+		}
+	case key.Matches(msg, k.Up):
+		if m.stage == stageDiagnosis {
+			m.cursor = max(0, m.cursor-1)
+		} else {
+			m.body.ScrollUp(1)
+		}
+	case key.Matches(msg, k.Down):
+		if m.stage == stageDiagnosis {
+			m.cursor = min(len(m.findings)-1, m.cursor+1)
+			m.cursor = max(0, m.cursor)
+		} else {
+			m.body.ScrollDown(1)
+		}
+	case key.Matches(msg, k.Copy) && m.stage == stageFix:
+		if f := m.finding(); f != nil && f.Fix != "" {
+			m.note = "✓ Fix sent to the clipboard (OSC 52). If your terminal ignores OSC 52, select it above."
+			return tea.SetClipboard(f.Fix)
+		}
+	case key.Matches(msg, k.Open):
+		m.next()
+	}
+	return nil
+}
+
+// next moves one screen on: Evidence to Diagnosis once judged, Diagnosis
+// to the pointed finding's Detail, Detail to its Fix.
+func (m *DoctorModel) next() {
+	switch m.stage {
+	case stageEvidence:
+		if !m.loading && m.err == nil {
+			m.show(stageDiagnosis)
+		}
+	case stageDiagnosis:
+		if m.finding() != nil {
+			m.show(stageDetail)
+		}
+	case stageDetail:
+		m.show(stageFix)
+	}
+}
+
+func (m *DoctorModel) show(s doctorStage) {
+	m.stage = s
+	m.note = ""
+	m.body.GotoTop()
+	m.lastFocus = -1
+}
+
+// finding is the finding under the cursor, nil when there is none.
+func (m *DoctorModel) finding() *diagnose.Finding {
+	if m.cursor < 0 || m.cursor >= len(m.findings) {
+		return nil
+	}
+	return &m.findings[m.cursor]
+}
+
+// View renders the frame around the current screen.
+func (m *DoctorModel) View() tea.View {
+	v := tea.NewView(m.chrome().render(m.body, m.help, m.helpKeys()))
+	v.AltScreen = true
+	v.WindowTitle = doctorTitle
+	return v
+}
+
+func (m *DoctorModel) chrome() chrome {
+	return chrome{st: m.st, title: doctorTitle, steps: doctorStageNames, current: int(m.stage), width: m.width, simulated: m.simulated}
+}
+
+// helpKeys lists the keys that do something on the current screen.
+func (m *DoctorModel) helpKeys() helpKeys {
+	k := m.keys
+	var own []key.Binding
+	open := k.Open
+	switch m.stage {
+	case stageEvidence:
+		if !m.loading && m.err == nil {
+			open.SetHelp("enter", "diagnosis")
+			own = append(own, open)
+		}
+	case stageDiagnosis:
+		if len(m.findings) > 0 {
+			open.SetHelp("enter", "detail")
+			own = append(own, k.Up, k.Down, open)
+		}
+	case stageDetail:
+		open.SetHelp("enter", "fix")
+		own = append(own, open)
+	case stageFix:
+		cp := k.Copy
+		cp.SetHelp("c", "copy fix")
+		own = append(own, cp)
+	}
+	global := []key.Binding{}
+	if m.stage > stageEvidence {
+		global = append(global, k.Back)
+	}
+	global = append(global, k.Help, k.Exit)
+	short := append(append([]key.Binding{}, own...), global...)
+	full := [][]key.Binding{own, {k.Back, k.PageUp, k.PageDown}, {k.Help, k.Exit, k.Quit}}
+	return helpKeys{short: short, full: full}
+}
+
+// syncBody renders the current screen into the scrolling body.
+func (m *DoctorModel) syncBody() {
+	width := max(20, m.width-3)
+	view, focus := m.screenView(width)
+	fillBody(&m.body, view, width, m.height-m.chrome().height(m.help, m.helpKeys()), focus, &m.lastFocus)
+}
+
+// screenView is the body of the current screen and its cursor line (-1
+// for none).
+func (m *DoctorModel) screenView(width int) (string, int) {
+	switch m.stage {
+	case stageDiagnosis:
+		return m.diagnosisView(width)
+	case stageDetail:
+		return m.detailView(width), -1
+	case stageFix:
+		return m.fixView(width), -1
+	}
+	return m.evidenceView(width), -1
+}
