@@ -212,18 +212,18 @@ func (r *Runner) onboardAttempt(ctx context.Context, base *Connection, ch Choice
 		return nil, "", err
 	}
 	// Skip the provider step: Batch ensured it once for everyone.
-	var changes []Change
-	for _, s := range r.StepsAll([]Plan{p}, Decisions{}) {
-		if s.ID == "provider" {
-			continue
-		}
-		ch, err := s.Run(ctx)
-		changes = append(changes, ch...)
-		if err != nil {
-			return changes, p.RoleARN(), fmt.Errorf("%s: %w", s.Title, err)
+	changes, err := applySteps(ctx, withoutProvider(r.plannedSteps([]Plan{p}, Decisions{}, false)), withoutProvider(r.StepsAll([]Plan{p}, Decisions{})), nil)
+	return changes, p.RoleARN(), err
+}
+
+func withoutProvider(steps []Step) []Step {
+	var out []Step
+	for _, s := range steps {
+		if s.ID != "provider" {
+			out = append(out, s)
 		}
 	}
-	return changes, p.RoleARN(), nil
+	return out
 }
 
 // batchGroupRole makes one role for every project, listing each project's

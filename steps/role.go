@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -83,15 +84,15 @@ func EnsureRole(ctx context.Context, c awsapi.IAM, spec RoleSpec, d Decisions, a
 		return RoleResult{}, nil, fmt.Errorf("role %s: render trust policy: %w", spec.Name, err)
 	}
 
-	out, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(spec.Name)})
+	reads := readRole(ctx, c, spec.Name)
 	var r *roleRun
-	switch {
+	switch err := reads.roleErr; {
 	case isCode(err, "NoSuchEntity"):
 		r = planNewRole(c, spec, string(trustJSON))
 	case err != nil:
 		return RoleResult{}, nil, awsapi.Explain(err, fmt.Sprintf("read role %q", spec.Name))
 	default:
-		r, err = planExistingRole(ctx, c, spec, out, d)
+		r, err = planExistingRole(ctx, c, spec, reads, d)
 		if err != nil {
 			return r.res, nil, err
 		}
@@ -167,8 +168,75 @@ func planNewRole(c awsapi.IAM, spec RoleSpec, trustJSON string) *roleRun {
 	return r
 }
 
-func planExistingRole(ctx context.Context, c awsapi.IAM, spec RoleSpec, out *iam.GetRoleOutput, d Decisions) (*roleRun, error) {
-	role := out.Role
+// roleReads is everything EnsureRole reads about an existing role. The three
+// reads are independent, so they run at once: a re-run then costs one round
+// trip instead of three. For a role that does not exist the list calls fail
+// with NoSuchEntity too, and their errors are ignored.
+type roleReads struct {
+	role        *iam.GetRoleOutput
+	roleErr     error
+	attached    []string
+	attachedErr error
+	inline      []string
+	inlineErr   error
+}
+
+func readRole(ctx context.Context, c awsapi.IAM, name string) roleReads {
+	var r roleReads
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		r.role, r.roleErr = c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	}()
+	go func() {
+		defer wg.Done()
+		r.attached, r.attachedErr = listAttached(ctx, c, name)
+	}()
+	go func() {
+		defer wg.Done()
+		r.inline, r.inlineErr = listInline(ctx, c, name)
+	}()
+	wg.Wait()
+	return r
+}
+
+func listAttached(ctx context.Context, c awsapi.IAM, name string) ([]string, error) {
+	var attached []string
+	in := &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)}
+	for {
+		out, err := c.ListAttachedRolePolicies(ctx, in)
+		if err != nil {
+			return nil, awsapi.Explain(err, fmt.Sprintf("list managed policies of role %q", name))
+		}
+		for _, p := range out.AttachedPolicies {
+			attached = append(attached, aws.ToString(p.PolicyArn))
+		}
+		if !out.IsTruncated {
+			return attached, nil
+		}
+		in.Marker = out.Marker
+	}
+}
+
+func listInline(ctx context.Context, c awsapi.IAM, name string) ([]string, error) {
+	var names []string
+	in := &iam.ListRolePoliciesInput{RoleName: aws.String(name)}
+	for {
+		out, err := c.ListRolePolicies(ctx, in)
+		if err != nil {
+			return nil, awsapi.Explain(err, fmt.Sprintf("list inline policies of role %q", name))
+		}
+		names = append(names, out.PolicyNames...)
+		if !out.IsTruncated {
+			return names, nil
+		}
+		in.Marker = out.Marker
+	}
+}
+
+func planExistingRole(ctx context.Context, c awsapi.IAM, spec RoleSpec, reads roleReads, d Decisions) (*roleRun, error) {
+	role := reads.role.Role
 	r := &roleRun{res: RoleResult{ARN: aws.ToString(role.Arn), Existed: true}}
 	r.add(Change{Action: ActionKeep, Resource: ResourceRole, Name: r.res.ARN, Detail: "exists"}, nil)
 
@@ -182,10 +250,14 @@ func planExistingRole(ctx context.Context, c awsapi.IAM, spec RoleSpec, out *iam
 			return awsapi.Explain(err, fmt.Sprintf("set max session of role %q", spec.Name))
 		})
 	}
-	if err := planManaged(ctx, c, spec, r); err != nil {
-		return r, err
+	if reads.attachedErr != nil {
+		return r, reads.attachedErr
 	}
-	return r, planInline(ctx, c, spec, r)
+	planManaged(c, spec, reads.attached, r)
+	if reads.inlineErr != nil {
+		return r, reads.inlineErr
+	}
+	return r, planInline(ctx, c, spec, reads.inline, r)
 }
 
 // planTrust compares the role's trust policy with ours.
@@ -235,22 +307,7 @@ func planTrust(c awsapi.IAM, spec RoleSpec, encoded string, d Decisions, r *role
 }
 
 // planManaged attaches missing managed policies and lists the others as kept.
-func planManaged(ctx context.Context, c awsapi.IAM, spec RoleSpec, r *roleRun) error {
-	var attached []string
-	in := &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(spec.Name)}
-	for {
-		out, err := c.ListAttachedRolePolicies(ctx, in)
-		if err != nil {
-			return awsapi.Explain(err, fmt.Sprintf("list managed policies of role %q", spec.Name))
-		}
-		for _, p := range out.AttachedPolicies {
-			attached = append(attached, aws.ToString(p.PolicyArn))
-		}
-		if !out.IsTruncated {
-			break
-		}
-		in.Marker = out.Marker
-	}
+func planManaged(c awsapi.IAM, spec RoleSpec, attached []string, r *roleRun) {
 	for _, a := range attached {
 		detail := "attached, kept"
 		if !slices.Contains(spec.PolicyARNs, a) {
@@ -263,24 +320,10 @@ func planManaged(ctx context.Context, c awsapi.IAM, spec RoleSpec, r *roleRun) e
 			r.add(Change{Action: ActionAttach, Resource: ResourceManaged, Name: a, Detail: "to role " + spec.Name}, attachWrite(c, spec.Name, a))
 		}
 	}
-	return nil
 }
 
 // planInline puts inline policies whose document differs (or is missing).
-func planInline(ctx context.Context, c awsapi.IAM, spec RoleSpec, r *roleRun) error {
-	var names []string
-	in := &iam.ListRolePoliciesInput{RoleName: aws.String(spec.Name)}
-	for {
-		out, err := c.ListRolePolicies(ctx, in)
-		if err != nil {
-			return awsapi.Explain(err, fmt.Sprintf("list inline policies of role %q", spec.Name))
-		}
-		names = append(names, out.PolicyNames...)
-		if !out.IsTruncated {
-			break
-		}
-		in.Marker = out.Marker
-	}
+func planInline(ctx context.Context, c awsapi.IAM, spec RoleSpec, names []string, r *roleRun) error {
 	for _, n := range names {
 		if !slices.ContainsFunc(spec.InlinePolicies, func(p InlinePolicy) bool { return p.Name == n }) {
 			r.add(Change{Action: ActionKeep, Resource: ResourceInlinePolicy, Name: n, Detail: "not part of this setup, kept"}, nil)

@@ -378,8 +378,8 @@ func (r *Runner) PreviewAll(ctx context.Context, plans []Plan, d Decisions) (Pre
 		}
 		return err
 	}
-	for _, s := range r.plannedSteps(plans, d, false) {
-		if err := collect(s.Run(ctx)); err != nil {
+	for _, res := range runConcurrently(ctx, r.plannedSteps(plans, d, false)) {
+		if err := collect(res.changes, res.err); err != nil {
 			return Preview{}, err
 		}
 	}
@@ -551,23 +551,88 @@ func (r *Runner) Apply(ctx context.Context, p Plan, d Decisions, progress func(s
 }
 
 // ApplyAll is Apply for several plans sharing a provider and a snippet.
+//
+// It first runs every step read-only and at once (the reads of AWS and
+// GitLab are independent), so nothing is written when any step has a
+// conflict, and a re-run that finds everything in place costs one round of
+// concurrent reads. Then the steps that have something to do run in order:
+// the provider before the roles that name it, and the variable only once
+// the role it points at exists.
 func (r *Runner) ApplyAll(ctx context.Context, plans []Plan, d Decisions, progress func(step Step, changes []Change, err error, took time.Duration)) ([]Change, error) {
+	return applySteps(ctx, r.plannedSteps(plans, d, false), r.StepsAll(plans, d), progress)
+}
+
+// applySteps checks every step read-only at once, then applies in order the
+// steps that have something to do. checkSteps and applySteps are the same
+// steps built with apply false and true.
+func applySteps(ctx context.Context, checkSteps, steps []Step, progress func(step Step, changes []Change, err error, took time.Duration)) ([]Change, error) {
+	start := time.Now()
+	checks := runConcurrently(ctx, checkSteps)
+	for _, c := range checks {
+		if c.err != nil {
+			if progress != nil {
+				progress(c.step, c.changes, c.err, time.Since(start))
+			}
+			return nil, fmt.Errorf("%s: %w", c.step.Title, c.err)
+		}
+	}
 	var all []Change
-	for _, s := range r.StepsAll(plans, d) {
+	for i, s := range steps {
+		if !hasWrites(checks[i].changes) {
+			all = append(all, checks[i].changes...)
+			if progress != nil {
+				progress(s, checks[i].changes, nil, checks[i].took)
+			}
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return all, err
 		}
-		start := time.Now()
+		began := time.Now()
 		ch, err := s.Run(ctx)
 		all = append(all, ch...)
 		if progress != nil {
-			progress(s, ch, err, time.Since(start))
+			progress(s, ch, err, time.Since(began))
 		}
 		if err != nil {
 			return all, fmt.Errorf("%s: %w", s.Title, err)
 		}
 	}
 	return all, nil
+}
+
+func hasWrites(changes []Change) bool {
+	for _, c := range changes {
+		if c.IsWrite() {
+			return true
+		}
+	}
+	return false
+}
+
+// stepResult is one step's outcome when steps run concurrently.
+type stepResult struct {
+	step    Step
+	changes []Change
+	err     error
+	took    time.Duration
+}
+
+// runConcurrently runs steps at once and returns their results in order.
+func runConcurrently(ctx context.Context, steps []Step) []stepResult {
+	out := make([]stepResult, len(steps))
+	var wg sync.WaitGroup
+	for i, s := range steps {
+		wg.Add(1)
+		go func(i int, s Step) {
+			defer wg.Done()
+			began := time.Now()
+			ch, err := s.Run(ctx)
+			out[i] = stepResult{step: s, changes: ch, err: err, took: time.Since(began)}
+		}(i, s)
+	}
+	wg.Wait()
+	return out
 }
 
 // InstanceFromURL normalises a GitLab base URL (scheme and host, optional
