@@ -15,8 +15,8 @@ import (
 // exchange; only their metadata is read into the evidence.
 var jobVariables = []string{"AWS_ROLE_ARN", "ROLE_ARN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"}
 
-// readGitLab reads the project, the job, and then concurrently its pipeline,
-// protected refs, variables and (when no log was given) its log.
+// readGitLab reads the project, then concurrently the job (and its
+// pipeline), protected refs, variables and (when no log was given) the log.
 func (c *collector) readGitLab(ctx context.Context) {
 	gl := c.src.GitLab
 	ref := c.ref
@@ -25,9 +25,41 @@ func (c *collector) readGitLab(ctx context.Context) {
 		c.note("GitLab project %s: %v", ref.ProjectPath, err)
 		return
 	}
-	job, err := gl.Job(ctx, project.ID, ref.JobID)
-	if err != nil {
-		c.note("GitLab job %d: %v", ref.JobID, err)
+	// Only the pipeline needs the job's answer; everything else needs just
+	// the project (the job ID is in the URL), so it all starts at once.
+	var wg sync.WaitGroup
+	var job gitlabapi.Job
+	var jobErr error
+	var pipelineSource string
+	wg.Go(func() {
+		job, jobErr = gl.Job(ctx, project.ID, ref.JobID)
+		if jobErr != nil || job.PipelineID == 0 {
+			return
+		}
+		p, err := gl.Pipeline(ctx, project.ID, job.PipelineID)
+		if err != nil {
+			c.note("GitLab pipeline %d: %v", job.PipelineID, err)
+			return
+		}
+		pipelineSource = p.Source
+	})
+	var branches, tags []gitlabapi.ProtectedRef
+	var branchErr, tagErr error
+	wg.Go(func() { branches, branchErr = gl.ProtectedBranches(ctx, project.ID) })
+	wg.Go(func() { tags, tagErr = gl.ProtectedTags(ctx, project.ID) })
+	names := c.variableNames()
+	vars := make([]VariableFacts, len(names))
+	for i, key := range names {
+		wg.Go(func() { vars[i] = readVariable(ctx, gl, project, key) })
+	}
+	var trace string
+	var traceErr error
+	if c.opts.JobLog == nil {
+		wg.Go(func() { trace, traceErr = gl.JobTrace(ctx, project.ID, ref.JobID, MaxLogBytes) })
+	}
+	wg.Wait()
+	if jobErr != nil {
+		c.note("GitLab job %d: %v", ref.JobID, jobErr)
 		return
 	}
 	base := ref.BaseURL
@@ -39,34 +71,8 @@ func (c *collector) readGitLab(ctx context.Context) {
 		NamespaceID: project.NamespaceID, JobID: job.ID, Name: job.Name, Ref: job.Ref, Tag: job.Tag,
 		Status: job.Status, FailureReason: job.FailureReason, PipelineID: job.PipelineID,
 		Environment: job.Environment, FinishedAt: job.FinishedAt,
-		SubComponents: project.SubClaimComponents,
+		SubComponents: project.SubClaimComponents, PipelineSource: pipelineSource,
 	}
-	var wg sync.WaitGroup
-	var branches, tags []gitlabapi.ProtectedRef
-	var branchErr, tagErr error
-	if job.PipelineID != 0 {
-		wg.Go(func() {
-			p, err := gl.Pipeline(ctx, project.ID, job.PipelineID)
-			if err != nil {
-				c.note("GitLab pipeline %d: %v", job.PipelineID, err)
-				return
-			}
-			jf.PipelineSource = p.Source
-		})
-	}
-	wg.Go(func() { branches, branchErr = gl.ProtectedBranches(ctx, project.ID) })
-	wg.Go(func() { tags, tagErr = gl.ProtectedTags(ctx, project.ID) })
-	names := c.variableNames()
-	vars := make([]VariableFacts, len(names))
-	for i, key := range names {
-		wg.Go(func() { vars[i] = readVariable(ctx, gl, project, key) })
-	}
-	var trace string
-	var traceErr error
-	if c.opts.JobLog == nil {
-		wg.Go(func() { trace, traceErr = gl.JobTrace(ctx, project.ID, job.ID, MaxLogBytes) })
-	}
-	wg.Wait()
 
 	jf.Variables = vars
 	for _, b := range branches {
