@@ -42,7 +42,7 @@ func severityBadge(st *styles, s diagnose.Severity) string {
 func severityLabel(st *styles, s diagnose.Severity, width int) string {
 	name := string(s)
 	if s == diagnose.SeverityNone {
-		name = "ok"
+		name = "clean"
 	}
 	return severityStyle(st, s)(pad(severityMark(s)+" "+name, width))
 }
