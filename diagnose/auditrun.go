@@ -383,11 +383,14 @@ func auditOneRole(ctx context.Context, client awsapi.IAM, managed *policyCache, 
 	rr := &roleReader{client: client, managed: managed, name: aws.ToString(r.RoleName), docs: map[string]*policy.Document{}}
 	doc, _ := policy.Parse([]byte(aws.ToString(r.AssumeRolePolicyDocument)))
 	facts := RoleFacts{ARN: aws.ToString(r.Arn), Name: rr.name, Trust: doc, TrustSource: "IAM", MaxSessionDuration: aws.ToInt32(r.MaxSessionDuration)}
-	attached, err := rr.readAttached(ctx)
-	if err != nil {
-		return RoleAudit{}, err
-	}
-	if err := rr.readInline(ctx); err != nil {
+	// The attached and the inline policies are independent reads.
+	var attached []string
+	var attachedErr, inlineErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { attached, attachedErr = rr.readAttached(ctx) })
+	wg.Go(func() { inlineErr = rr.readInline(ctx) })
+	wg.Wait()
+	if err := errors.Join(attachedErr, inlineErr); err != nil {
 		return RoleAudit{}, err
 	}
 	facts.AttachedPolicies = attached
@@ -398,6 +401,7 @@ func auditOneRole(ctx context.Context, client awsapi.IAM, managed *policyCache, 
 // roleReader collects one role's permission policies and the notes about
 // what could not be read.
 type roleReader struct {
+	mu      sync.Mutex // guards docs and notes: attached and inline are read at once
 	client  awsapi.IAM
 	managed *policyCache
 	name    string
@@ -415,8 +419,16 @@ func (rr *roleReader) failed(ctx context.Context, err error, action, consequence
 	if consequence != "" {
 		msg += " (" + consequence + ")"
 	}
+	rr.mu.Lock()
 	rr.notes = append(rr.notes, msg)
+	rr.mu.Unlock()
 	return nil
+}
+
+func (rr *roleReader) setDoc(name string, d *policy.Document) {
+	rr.mu.Lock()
+	rr.docs[name] = d
+	rr.mu.Unlock()
 }
 
 // readAttached lists the attached managed policies and reads the customer
@@ -438,7 +450,7 @@ func (rr *roleReader) readAttached(ctx context.Context) ([]string, error) {
 					return arns, err
 				}
 			} else if d != nil {
-				rr.docs[arn] = d
+				rr.setDoc(arn, d)
 			}
 		}
 	}
@@ -463,10 +475,12 @@ func (rr *roleReader) readInline(ctx context.Context) error {
 			}
 			d, err := policy.Parse([]byte(aws.ToString(out.PolicyDocument)))
 			if err != nil {
+				rr.mu.Lock()
 				rr.notes = append(rr.notes, fmt.Sprintf("inline policy %s of %s does not parse: %v", pn, rr.name, err))
+				rr.mu.Unlock()
 				continue
 			}
-			rr.docs["inline policy "+pn] = d
+			rr.setDoc("inline policy "+pn, d)
 		}
 	}
 	return nil

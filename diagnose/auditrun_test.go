@@ -341,7 +341,7 @@ func TestAuditAccountPartialAccess(t *testing.T) {
 }
 
 // TestAuditAccountConcurrencyBound checks that no more roles are read at
-// once than Concurrency allows, and that reads do overlap.
+// once than Concurrency allows (two calls each), and that reads do overlap.
 func TestAuditAccountConcurrencyBound(t *testing.T) {
 	for name, limit := range map[string]int{"serial": 1, "two": 2} {
 		t.Run(name, func(t *testing.T) {
@@ -350,7 +350,11 @@ func TestAuditAccountConcurrencyBound(t *testing.T) {
 			fake := &deniedIAM{IAM: sim}
 			_, err := AuditAccount(context.Background(), fake, AccountAuditOptions{Issuers: DemoIssuers, Concurrency: limit})
 			require.NoError(t, err)
-			assert.Equal(t, int32(limit), fake.peak.Load())
+			// Each role reads its attached and inline policies at once, so
+			// up to two calls per role in flight.
+			peak := fake.peak.Load()
+			assert.GreaterOrEqual(t, peak, int32(limit))
+			assert.LessOrEqual(t, peak, int32(2*limit))
 		})
 	}
 }
