@@ -18,7 +18,7 @@ build: ## Build bin/gitlab-oidc
 demo: build ## Run the setup wizard against a simulated account and project
 	./$(BIN) setup --demo
 
-test: lint test-unit fuzz ## Everything CI runs: lint, unit+integration tests (moto, gitlab-ci-local, tmux), short fuzzing
+test: lint fuzz test-unit ## Everything CI runs: lint, unit+integration tests (moto, gitlab-ci-local, tmux), short fuzzing
 
 test-unit: build ## Unit and integration tests
 	GITLAB_OIDC_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 15m $(PKGS)
