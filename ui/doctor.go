@@ -145,7 +145,7 @@ func (m *DoctorModel) update(msg tea.Msg) tea.Cmd {
 		return tickSpinner(&m.spin, m.loading, msg)
 	case collectedMsg:
 		m.loading = false
-		m.cancel()
+		m.stop()
 		m.ev, m.findings, m.err = msg.ev, msg.findings, msg.err
 	case tea.KeyPressMsg:
 		return m.key(msg)
@@ -159,7 +159,7 @@ func (m *DoctorModel) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Quit), key.Matches(msg, k.Exit):
 		if m.loading {
-			m.cancel()
+			m.stop()
 			m.aborted = true
 		}
 		return tea.Quit
@@ -195,6 +195,13 @@ func (m *DoctorModel) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.next()
 	}
 	return nil
+}
+
+// stop cancels Collect's context (a no-op once it returned).
+func (m *DoctorModel) stop() {
+	if m.cancel != nil {
+		m.cancel()
+	}
 }
 
 // next moves one screen on: Evidence to Diagnosis once judged, Diagnosis

@@ -108,7 +108,12 @@ func conditionLines(st *styles, d *diagnose.ConditionDetail, width int) []string
 		out = append(out, "  "+subtleLead(st, tokenLead, true)+highlightRange(tok, a, e, st.err.Render))
 		col := ansi.StringWidth(tokenLead) + ansi.StringWidth(tok[:min(d.DiffAt, len(tok))])
 		carets := strings.Repeat("^", max(1, ansi.StringWidth(tok[a:e])))
-		out = append(out, "  "+strings.Repeat(" ", col)+st.err.Render(carets)+" "+st.subtle.Render(diffMarker))
+		marker := strings.Repeat(" ", col) + st.err.Render(carets) + " " + st.subtle.Render(diffMarker)
+		if col+len(carets)+1+len(diffMarker) > width-2 && col >= len(diffMarker)+1 {
+			// Near the right edge the words go before the carets.
+			marker = strings.Repeat(" ", col-len(diffMarker)-1) + st.subtle.Render(diffMarker) + " " + st.err.Render(carets)
+		}
+		out = append(out, "  "+marker)
 		return out
 	}
 	out = append(out, "  "+subtleLead(st, tokenLead, true)+tok)

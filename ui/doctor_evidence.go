@@ -29,7 +29,7 @@ func (m *DoctorModel) evidenceView(width int) string {
 	left := m.tokenBlock(ev)
 	right := m.contextBlock(ev)
 	var b strings.Builder
-	b.WriteString(columns(width, left, right))
+	b.WriteString(sideBySide(width, left, right))
 	b.WriteString("\n\n" + m.issuerBlock(ev))
 	if len(ev.Notes) > 0 {
 		b.WriteString("\n\n" + st.heading.Render("Notes"))
@@ -96,7 +96,7 @@ func (m *DoctorModel) tokenBlock(ev *diagnose.Evidence) string {
 				}
 			}
 		}
-		b.WriteString("  " + pad(st.subtle.Render(name), 15) + v + "\n")
+		b.WriteString("  " + pad(st.subtle.Render(name), 14) + v + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -130,7 +130,7 @@ func (m *DoctorModel) expiryText(ev *diagnose.Evidence) string {
 		return text
 	}
 	d := exp.Sub(ev.Now)
-	when := "\n" + strings.Repeat(" ", 17) + m.st.subtle.Render("judged at "+ev.Now.UTC().Format("15:04:05")+", "+ev.NowSource)
+	when := "\n" + strings.Repeat(" ", 16) + m.st.subtle.Render("judged at "+ev.Now.UTC().Format("15:04:05")+", "+ev.NowSource)
 	if d <= 0 {
 		return text + " · " + m.st.err.Render("expired "+humanDuration(-d)+" ago") + when
 	}
@@ -176,8 +176,8 @@ func (m *DoctorModel) contextBlock(ev *diagnose.Evidence) string {
 		if r.MaxSessionDuration > 0 {
 			facts = append(facts, fmt.Sprintf("max session %s", humanDuration(time.Duration(r.MaxSessionDuration)*time.Second)))
 		}
-		if len(facts) > 0 {
-			rows = append(rows, more(strings.Join(facts, " · ")))
+		for _, f := range facts {
+			rows = append(rows, more(f))
 		}
 		if r.Err != "" {
 			rows = append(rows, pad("", 10)+st.warning.Render("! "+r.Err))

@@ -17,6 +17,10 @@ func (m *DoctorModel) fixView(width int) string {
 	}
 	var b strings.Builder
 	b.WriteString(m.findingHeader(f) + "\n\n")
+	if m.note != "" {
+		// Near the top, where the key was pressed, not below a long fix.
+		b.WriteString(st.success.Render(m.note) + "\n\n")
+	}
 	b.WriteString(st.heading.Render("Fix") + st.subtle.Render("  (c copies it)") + "\n")
 	if f.Fix == "" {
 		b.WriteString("  " + st.subtle.Render("No fix to suggest: the evidence above says what to look at.") + "\n")
@@ -37,9 +41,6 @@ func (m *DoctorModel) fixView(width int) string {
 				b.WriteString("    " + st.accent.Render(l) + "\n")
 			}
 		}
-	}
-	if m.note != "" {
-		b.WriteString("\n" + st.success.Render(m.note))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

@@ -67,8 +67,8 @@ func testEvidence(t *testing.T) *diagnose.Evidence {
 	ev.Issuer = &issuer.Report{IssuerURL: "https://gitlab.com",
 		Discovery:        issuer.Fetch{URL: "https://gitlab.com/.well-known/openid-configuration", Status: 200, Duration: 182 * time.Millisecond},
 		DiscoveredIssuer: "https://gitlab.com", IssuerMatches: true, JWKSURI: "https://gitlab.com/oauth/discovery/keys",
-		JWKS:             issuer.Fetch{URL: "https://gitlab.com/oauth/discovery/keys", Status: 200, Duration: 2400 * time.Millisecond},
-		KeyIDs:           []string{"kid-4f3a2b1c0d9e8f7a"}}
+		JWKS:   issuer.Fetch{URL: "https://gitlab.com/oauth/discovery/keys", Status: 200, Duration: 2400 * time.Millisecond},
+		KeyIDs: []string{"kid-4f3a2b1c0d9e8f7a"}}
 	ev.Now, ev.NowSource = time.Date(2025, 5, 12, 11, 2, 44, 0, time.UTC), "the job's finished_at"
 	return ev
 }

@@ -199,3 +199,33 @@ func fill[T comparable](dst *T, def T) {
 		*dst = def
 	}
 }
+
+// sideBySide puts two blocks next to each other when both fit at their
+// natural widths, else one under the other. Unlike columns it never wraps
+// the left block: claims and ARNs read badly when broken.
+func sideBySide(width int, left, right string) string {
+	widest := func(s string) int {
+		w := 0
+		for _, l := range strings.Split(s, "\n") {
+			w = max(w, ansi.StringWidth(l))
+		}
+		return w
+	}
+	leftW := widest(left)
+	if width < twoColumnWidth || leftW+4+widest(right) > width {
+		return left + "\n\n" + right
+	}
+	l, r := strings.Split(left, "\n"), strings.Split(right, "\n")
+	out := make([]string, max(len(l), len(r)))
+	for i := range out {
+		var a, b string
+		if i < len(l) {
+			a = l[i]
+		}
+		if i < len(r) {
+			b = r[i]
+		}
+		out[i] = strings.TrimRight(pad(a, leftW)+"    "+b, " ")
+	}
+	return strings.Join(out, "\n")
+}
