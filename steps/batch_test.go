@@ -155,3 +155,37 @@ func TestBatchGroupRoleListsEachProjectExactly(t *testing.T) {
 		t.Fatalf("group role subs: exact %q like %q; want one exact sub per project and no wildcard", exact, like)
 	}
 }
+
+// BenchmarkBatch200Projects onboards 200 projects against moto and the fake
+// GitLab, then resumes; it reports calls per project and wall times.
+// Run: go test ./steps -run '^$' -bench Batch200 -benchtime 1x
+func BenchmarkBatch200Projects(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		r, srv, calls, paths := batchWorld(b, 200)
+		ctx := context.Background()
+		base, err := r.Connect(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ch := Choices{Allow: []Allow{{Kind: AllowBranch, Pattern: "main"}}}
+		for _, pass := range []string{"first", "resume"} {
+			calls.Reset()
+			srv.ResetRequests()
+			start := time.Now()
+			results, err := r.Batch(ctx, base, ch, BatchOptions{Projects: paths, Concurrency: 8})
+			if err != nil {
+				b.Fatal(err)
+			}
+			took := time.Since(start)
+			for _, res := range results {
+				if res.Status == BatchFailed {
+					b.Fatalf("%s: %s", res.Project, res.Error)
+				}
+			}
+			n := float64(len(paths))
+			b.ReportMetric(float64(len(calls.Calls()))/n, pass+"-aws-calls/project")
+			b.ReportMetric(float64(len(srv.Requests()))/n, pass+"-gitlab-calls/project")
+			b.ReportMetric(took.Seconds(), pass+"-wall-s")
+		}
+	}
+}
