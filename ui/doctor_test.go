@@ -46,10 +46,10 @@ func TestDoctorGoldenViews(t *testing.T) {
 		"doctor_diagnosis_empty": {run: func(t *testing.T) DoctorRun {
 			return DoctorRun{Collect: func(context.Context) (*diagnose.Evidence, error) { return &diagnose.Evidence{}, nil }, Diagnose: diagnose.Diagnose}
 		}, keys: []string{"enter"}},
-		"doctor_detail":      {keys: []string{"enter", "enter"}},
-		"doctor_fix":         {keys: []string{"enter", "enter", "enter"}},
-		"doctor_fix_copied":  {keys: []string{"enter", "enter", "enter", "c"}},
-		"doctor_help":        {keys: []string{"enter", "?"}},
+		"doctor_detail":          {keys: []string{"enter", "enter"}},
+		"doctor_fix":             {keys: []string{"enter", "enter", "enter"}},
+		"doctor_fix_copied":      {keys: []string{"enter", "enter", "enter", "c"}},
+		"doctor_help":            {keys: []string{"enter", "?"}},
 		"doctor_evidence_120x40": {w: 120, h: 40, opts: DoctorOptions{Simulated: true}},
 		"doctor_detail_120x40":   {w: 120, h: 40, keys: []string{"enter", "enter"}},
 		"doctor_fix_120x40":      {w: 120, h: 40, keys: []string{"enter", "enter", "enter"}},
