@@ -59,25 +59,29 @@ func (r *Runner) Connect(ctx context.Context) (*Connection, error) {
 	var wg sync.WaitGroup
 	var awsErr, glErr error
 	var issuer IssuerStatus
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		awsErr = r.connectAWS(ctx, conn)
-	}()
-	go func() {
-		defer wg.Done()
-		glErr = r.connectGitLab(ctx, conn)
-	}()
-	go func() {
-		defer wg.Done()
+	var providerARN string
+	var clientIDs []string
+	// Three independent chains: AWS identity; GitLab project, then the role
+	// and variable that may exist; the issuer, then its provider in IAM.
+	wg.Go(func() { awsErr = r.connectAWS(ctx, conn) })
+	wg.Go(func() {
+		if glErr = r.connectGitLab(ctx, conn); glErr == nil {
+			r.findRoleAndVariable(ctx, conn)
+		}
+	})
+	wg.Go(func() {
 		issuer = r.probeIssuer(ctx)
-	}()
+		inst := Instance{IssuerURL: issuer.URL}
+		if arn, ids, err := existingProvider(ctx, r.Env.IAM, inst.KeyPrefix()); err == nil {
+			providerARN, clientIDs = arn, ids
+		}
+	})
 	wg.Wait()
 	if err := errors.Join(awsErr, glErr); err != nil {
 		return nil, err
 	}
 	conn.Issuer = issuer
-	r.findExisting(ctx, conn)
+	conn.Existing.ProviderARN, conn.Existing.ProviderClientIDs = providerARN, clientIDs
 	return conn, nil
 }
 
@@ -215,32 +219,25 @@ func (r *Runner) probeIssuer(ctx context.Context) IssuerStatus {
 	return st
 }
 
-// findExisting looks up the provider, the default role and the variable.
-// Errors here are not fatal: the review computes the exact changes later.
-func (r *Runner) findExisting(ctx context.Context, conn *Connection) {
-	inst := Instance{URL: conn.GitLab.URL, IssuerURL: conn.Issuer.URL}
+// findRoleAndVariable looks up the default role and the variable. Errors
+// here are not fatal: the review computes the exact changes later.
+func (r *Runner) findRoleAndVariable(ctx context.Context, conn *Connection) {
 	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		arn, ids, err := existingProvider(ctx, r.Env.IAM, inst.KeyPrefix())
-		if err == nil {
-			conn.Existing.ProviderARN, conn.Existing.ProviderClientIDs = arn, ids
-		}
-	}()
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		name := r.Env.RoleName
 		if name == "" {
-			name = DefaultRoleName(conn.Project.Path, DefaultChoices(conn).Allow)
+			branch := conn.Project.DefaultBranch
+			if branch == "" {
+				branch = "main"
+			}
+			name = DefaultRoleName(conn.Project.Path, []Allow{{Kind: AllowBranch, Pattern: branch}})
 		}
 		out, err := r.Env.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 		if err == nil && out.Role != nil {
 			conn.Existing.RoleARN = aws.ToString(out.Role.Arn)
 		}
-	}()
-	go func() {
-		defer wg.Done()
+	})
+	wg.Go(func() {
 		key := r.Env.VariableKey
 		if key == "" {
 			key = "AWS_ROLE_ARN"
@@ -251,7 +248,7 @@ func (r *Runner) findExisting(ctx context.Context, conn *Connection) {
 			meta := *v
 			conn.Existing.Variable = &meta
 		}
-	}()
+	})
 	wg.Wait()
 }
 
