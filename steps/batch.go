@@ -200,7 +200,7 @@ func (r *Runner) onboardAttempt(ctx context.Context, base *Connection, ch Choice
 	conn := *base
 	conn.Project = info
 	if proj.AccessLevel < gitlabapi.Maintainer && base.GitLab.AccessLevel < gitlabapi.Owner {
-		return nil, "", fmt.Errorf("you have %s access to %s; setting its CI/CD variables needs Maintainer", accessName(proj.AccessLevel), project)
+		return nil, "", fmt.Errorf("you are %s of %s; setting its CI/CD variables needs Maintainer", proj.AccessLevel, project)
 	}
 	choice := ch
 	choice.RoleName = "" // one role per project: derive each name

@@ -141,8 +141,8 @@ func (r *Runner) connectGitLab(ctx context.Context, conn *Connection) error {
 			}
 		}
 	} else if proj.AccessLevel < gitlabapi.Maintainer && !user.IsAdmin {
-		conn.Problems = append(conn.Problems, fmt.Sprintf("@%s has %s access to %s; setting CI/CD variables needs Maintainer (ask a Maintainer or Owner to run setup, or to raise your role)",
-			user.Username, accessName(proj.AccessLevel), proj.PathWithNamespace))
+		conn.Problems = append(conn.Problems, fmt.Sprintf("@%s is %s of %s; setting CI/CD variables needs Maintainer (ask a Maintainer or Owner to run setup, or to raise your role)",
+			user.Username, proj.AccessLevel, proj.PathWithNamespace))
 	}
 	return nil
 }
@@ -181,21 +181,6 @@ func refNames(refs []gitlabapi.ProtectedRef) []string {
 	return out
 }
 
-func accessName(l gitlabapi.AccessLevel) string {
-	switch {
-	case l >= gitlabapi.Owner:
-		return "Owner"
-	case l >= gitlabapi.Maintainer:
-		return "Maintainer"
-	case l >= gitlabapi.Developer:
-		return "Developer"
-	case l >= gitlabapi.Reporter:
-		return "Reporter"
-	case l >= gitlabapi.Guest:
-		return "Guest"
-	}
-	return "no"
-}
 
 // probeIssuer decides the issuer URL: --issuer-url, else the instance's
 // discovery document, else the GitLab URL itself.
