@@ -181,7 +181,6 @@ func refNames(refs []gitlabapi.ProtectedRef) []string {
 	return out
 }
 
-
 // probeIssuer decides the issuer URL: --issuer-url, else the instance's
 // discovery document, else the GitLab URL itself.
 func (r *Runner) probeIssuer(ctx context.Context) IssuerStatus {
