@@ -18,6 +18,10 @@ import (
 type DoctorRun struct {
 	Collect  func(ctx context.Context) (*diagnose.Evidence, error)
 	Diagnose func(*diagnose.Evidence) []diagnose.Finding
+	// Hint, when set, says what evidence to add when STS reported an error
+	// that no finding explains ("" when there is nothing to say); the
+	// Diagnosis screen shows it, as the plain report does.
+	Hint func(*diagnose.Evidence, []diagnose.Finding) string
 }
 
 // DoctorOptions configure the doctor screens.

@@ -24,8 +24,20 @@ func (m *DoctorModel) diagnosisView(width int) (string, int) {
 	if ev != nil && ev.Predicted {
 		b.WriteString(st.warning.Render("! claims predicted from the job: no token was given") + "\n")
 	}
+	hint := ""
+	if m.run.Hint != nil && ev != nil {
+		hint = m.run.Hint(ev, m.findings)
+	}
+	if hint != "" {
+		b.WriteString(st.warning.Render("! "+hint) + "\n")
+	}
 	b.WriteString("\n")
 	if len(m.findings) == 0 {
+		if hint != "" {
+			// STS failed: "no problem" would be wrong, the evidence is thin.
+			b.WriteString(st.subtle.Render("No cause proven from this evidence."))
+			return strings.TrimRight(b.String(), "\n"), -1
+		}
 		b.WriteString(st.success.Render("✓ No problem found.") + "\n")
 		if ev == nil || (ev.Token == nil && ev.Role == nil) {
 			b.WriteString(st.subtle.Render("Give doctor more to work with: --token-env, --job, --role-arn, --error."))

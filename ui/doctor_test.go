@@ -46,6 +46,18 @@ func TestDoctorGoldenViews(t *testing.T) {
 		"doctor_diagnosis_empty": {run: func(t *testing.T) DoctorRun {
 			return DoctorRun{Collect: func(context.Context) (*diagnose.Evidence, error) { return &diagnose.Evidence{}, nil }, Diagnose: diagnose.Diagnose}
 		}, keys: []string{"enter"}},
+		"doctor_diagnosis_hint": {run: func(t *testing.T) DoctorRun {
+			return DoctorRun{
+				Collect: func(context.Context) (*diagnose.Evidence, error) {
+					scan := diagnose.ScanText("An error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity operation: Not authorized to perform sts:AssumeRoleWithWebIdentity")
+					return &diagnose.Evidence{Log: &scan}, nil
+				},
+				Diagnose: diagnose.Diagnose,
+				Hint: func(ev *diagnose.Evidence, fs []diagnose.Finding) string {
+					return "STS said " + ev.Log.STS.Code + ", which nothing here explains yet: give doctor the token (--token-env/--token-file) or the job (--job)"
+				},
+			}
+		}, keys: []string{"enter"}},
 		"doctor_detail":          {keys: []string{"enter", "enter"}},
 		"doctor_fix":             {keys: []string{"enter", "enter", "enter"}},
 		"doctor_fix_copied":      {keys: []string{"enter", "enter", "enter", "c"}},
