@@ -1,8 +1,10 @@
 // Package ui holds the bubbletea models of gitlab-oidc's terminal screens:
-// the setup wizard (Connect, Access, Permissions, Review, Apply, Done) and the
-// frame they share. It makes no AWS or GitLab calls of its own; everything it
-// learns or changes goes through the SetupBackend interface, so the screens can
-// be tested with a fake and the same steps serve the plain (no TTY) mode.
+// the setup wizard (Connect, Access, Permissions, Review, Apply, Done), the
+// doctor (Evidence, Diagnosis, Detail, Fix), the audit (progress, roles,
+// one role) and the frame they share. It makes no AWS or GitLab calls of its
+// own; everything it learns or changes goes through the SetupBackend
+// interface or the DoctorRun and AuditRun functions, so the screens can be
+// tested with fakes and the same steps serve the plain (no TTY) mode.
 package ui
 
 import (
