@@ -41,6 +41,12 @@ func TestDoctorGoldenViews(t *testing.T) {
 				return nil, errors.New(`role ARN "deploy" is not a role ARN (arn:aws:iam::123456789012:role/NAME)`)
 			}, Diagnose: diagnose.Diagnose}
 		}},
+		"doctor_evidence_predicted": {run: func(t *testing.T) DoctorRun {
+			ev := testEvidence(t)
+			ev.Predicted, ev.Unknown, ev.Signature, ev.TokenSource = true, []string{"aud", "user_login"}, nil, ""
+			ev.Token.Claims.Audience, ev.Token.Claims.Expiry = nil, nil
+			return DoctorRun{Collect: func(context.Context) (*diagnose.Evidence, error) { return ev, nil }, Diagnose: diagnose.Diagnose}
+		}},
 		"doctor_diagnosis":        {keys: []string{"enter"}},
 		"doctor_diagnosis_second": {keys: []string{"enter", "down"}},
 		"doctor_diagnosis_empty": {run: func(t *testing.T) DoctorRun {
