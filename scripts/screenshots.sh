@@ -42,13 +42,12 @@ tmux_ send-keys -t main Enter;  wait_for "Applying the plan"; sleep 0.8; shot se
 wait_for "Setup complete" 15;   shot setup-done
 tmux_ kill-server
 
-if "$BIN" doctor --help 2>/dev/null | grep -q -- "--demo"; then
-  start "$BIN doctor --demo"
-  if wait_for "Diagnosis" 15 2>/dev/null || wait_for "sub-" 5; then shot doctor; fi
-  tmux_ kill-server || true
-fi
-if "$BIN" audit --help 2>/dev/null | grep -q -- "--demo"; then
-  start "$BIN audit --demo"
-  sleep 3; shot audit
-  tmux_ kill-server || true
-fi
+start "$BIN doctor --demo"
+wait_for "Issuer" 15;               shot doctor-evidence
+tmux_ send-keys -t main Enter;      wait_for "Findings, most likely"; shot doctor-diagnosis
+tmux_ send-keys -t main Enter;      wait_for "first difference";      shot doctor-detail
+tmux_ kill-server || true
+
+start "$BIN audit --demo"
+wait_for "Who can assume it" 15;    shot audit
+tmux_ send-keys -t main Enter;      wait_for "finding";               shot audit-role
