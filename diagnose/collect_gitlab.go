@@ -137,7 +137,7 @@ func readVariable(ctx context.Context, gl gitlabapi.Client, p gitlabapi.Project,
 		if v == nil {
 			continue
 		}
-		return VariableFacts{Key: key, Exists: true, Level: t.Kind, Protected: v.Protected, Masked: v.Masked, EnvironmentScope: v.EnvironmentScope}
+		return VariableFacts{Key: key, Exists: true, Level: t.Kind, Protected: v.Protected, Masked: v.Masked, EnvironmentScope: v.EnvironmentScope, Target: t}
 	}
 	if vf.Err != "" && strings.Contains(vf.Err, "multiple variables") {
 		vf.Exists = true

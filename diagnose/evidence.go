@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"gitlab-oidc/internal/cifile"
+	"gitlab-oidc/internal/gitlabapi"
 	"gitlab-oidc/internal/issuer"
 	"gitlab-oidc/internal/policy"
 	"gitlab-oidc/internal/token"
@@ -155,6 +156,9 @@ type VariableFacts struct {
 	EnvironmentScope string `json:"environment_scope,omitempty"`
 	// Err is set when the variable could not be read (permissions).
 	Err string `json:"error,omitempty"`
+	// Target is where the variable was found (the project or the group),
+	// so that a fix can change its settings there.
+	Target gitlabapi.VariableTarget `json:"-"`
 }
 
 // PipelineFacts is what the pipeline file says about the job that calls

@@ -4,6 +4,8 @@
 // docs/causes.md. It does no rendering.
 package diagnose
 
+import "gitlab-oidc/internal/fix"
+
 // Severity of a finding. Doctor uses error/warning/info; audit uses
 // critical/high/medium/low/info.
 type Severity string
@@ -29,7 +31,18 @@ type Finding struct {
 	// Detail carries the side-by-side comparison for the Detail screen when
 	// the finding is about a condition; nil otherwise.
 	Detail *ConditionDetail `json:"detail,omitempty"`
+	// Patch is the fix as a change that can be applied (a corrected trust
+	// policy read from IAM, or a variable's settings); nil when the fix can
+	// only be described. It is not part of the JSON report.
+	Patch *Patch `json:"-"`
 }
+
+// Patch is a fix that can be applied (see internal/fix, shared with the
+// steps package that applies it).
+type Patch = fix.Patch
+
+// VariablePatch is the variable part of a Patch.
+type VariablePatch = fix.VariablePatch
 
 // ConditionDetail shows the deciding condition beside the token's claim.
 type ConditionDetail struct {

@@ -100,10 +100,10 @@ func roleARNEmpty(ev *Evidence) (Finding, bool) {
 	if job != nil {
 		confirmed = confirmed || slices.ContainsFunc(job.STSCalls, func(c cifile.STSCall) bool { return strings.Contains(c.RoleARNExpr, name) })
 	}
-	why, fix := variableProblem(ev, name, confirmed)
+	why, fix, patch := variableProblem(ev, name, confirmed)
 	if why != "" {
 		f.Evidence = append(f.Evidence, why)
-		f.Fix = fix
+		f.Fix, f.Patch = fix, patch
 	}
 	if len(f.Evidence) == 0 {
 		return Finding{}, false
@@ -114,14 +114,15 @@ func roleARNEmpty(ev *Evidence) (Finding, bool) {
 	return f, true
 }
 
-// variableProblem explains why a variable would be empty in this job.
-func variableProblem(ev *Evidence, name string, confirmed bool) (why, fix string) {
+// variableProblem explains why a variable would be empty in this job, and
+// gives the settings change that fixes it when one does.
+func variableProblem(ev *Evidence, name string, confirmed bool) (why, fix string, patch *Patch) {
 	if ev.Job == nil {
-		return "", ""
+		return "", "", nil
 	}
 	v := findVar(ev.Job.Variables, name)
 	if v == nil || v.Err != "" {
-		return "", ""
+		return "", "", nil
 	}
 	j := ev.Job
 	kind := "branch"
@@ -131,21 +132,23 @@ func variableProblem(ev *Evidence, name string, confirmed bool) (why, fix string
 	switch {
 	case !v.Exists && confirmed:
 		return fmt.Sprintf("variable   %s is not defined for project %s (nor its groups, as far as readable)", name, j.ProjectPath),
-			fmt.Sprintf("Create it: Settings > CI/CD > Variables > Add variable, key %s, value the role ARN (gitlab-oidc setup does this).", name)
+			fmt.Sprintf("Create it: Settings > CI/CD > Variables > Add variable, key %s, value the role ARN (gitlab-oidc setup does this).", name), nil
 	case !v.Exists:
-		return "", ""
+		return "", "", nil
 	case v.Protected && j.RefProtected != nil && !*j.RefProtected:
 		return fmt.Sprintf("variable   %s is protected (%s level), and the job ran on %s %q, which is not protected", name, v.Level, kind, j.Ref),
-			fmt.Sprintf("Protect the %s %q (Settings > Repository > %s), or clear \"Protect variable\" on %s. A role ARN is not a secret; the trust policy decides who may use it.", kind, j.Ref, map[bool]string{false: "Protected branches", true: "Protected tags"}[j.Tag], name)
+			fmt.Sprintf("Protect the %s %q (Settings > Repository > %s), or clear \"Protect variable\" on %s. A role ARN is not a secret; the trust policy decides who may use it.", kind, j.Ref, map[bool]string{false: "Protected branches", true: "Protected tags"}[j.Tag], name),
+			variablePatch(v, j, true)
 	case v.EnvironmentScope != "" && v.EnvironmentScope != "*" && environmentKnown(ev) && !envScopeMatches(v.EnvironmentScope, j.Environment):
 		env := j.Environment
 		if env == "" {
 			env = "(none)"
 		}
 		return fmt.Sprintf("variable   %s is scoped to environment %q; the job's environment is %s", name, v.EnvironmentScope, env),
-			fmt.Sprintf("Give the job environment: %s, or widen the variable's environment scope to * (or add a copy scoped to the job's environment).", v.EnvironmentScope)
+			fmt.Sprintf("Give the job environment: %s, or widen the variable's environment scope to * (or add a copy scoped to the job's environment).", v.EnvironmentScope),
+			variablePatch(v, j, false)
 	}
-	return "", ""
+	return "", "", nil
 }
 
 // environmentKnown reports whether the job's environment is known: GitLab's

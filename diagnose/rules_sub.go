@@ -77,6 +77,9 @@ func (te *trustEval) subFinding(st policy.Statement, cr policy.ConditionResult) 
 		}))
 	}
 	f.Detail = te.detail(st, cr, sub, near, "the sub condition decides: "+f.ID)
+	if !op.Negated {
+		f.Patch = te.subPatch(f.ID, st, cr)
+	}
 	return f
 }
 

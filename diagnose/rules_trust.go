@@ -30,7 +30,7 @@ func trustRules(ev *Evidence) []Finding {
 	if c == nil {
 		// Without claims one cause is still certain: GitLab refs cannot
 		// hold * or ?, so such a value under StringEquals never matches.
-		return append(out, literalWildcards(ev.Role.Trust)...)
+		return append(out, literalWildcards(ev)...)
 	}
 	te := newTrustEval(ev, *c)
 	if te.dec.ExplicitDeny {
@@ -165,6 +165,7 @@ func (te *trustEval) principalMismatch(webID []policy.StatementResult) Finding {
 			TokenValue: te.principal, DiffAt: diffAt(te.principal, federatedOf(st.Principal)),
 			Why: "STS looks the provider up by the token's iss; a statement naming another provider never applies",
 		},
+		Patch: te.principalPatch(st),
 	}
 }
 
@@ -192,9 +193,9 @@ func (te *trustEval) denyFindings() []Finding {
 
 // literalWildcards reports sub values with * or ? under StringEquals in
 // the web identity Allow statements, judged from the policy alone.
-func literalWildcards(doc *policy.Document) []Finding {
+func literalWildcards(ev *Evidence) []Finding {
 	var out []Finding
-	for _, st := range doc.Statements {
+	for _, st := range ev.Role.Trust.Statements {
 		if st.Effect != "Allow" {
 			continue
 		}
@@ -215,6 +216,7 @@ func literalWildcards(doc *policy.Document) []Finding {
 				Evidence: []string{fmt.Sprintf("policy     %s %s %s (statement %s)", c.Operator, c.Key, quoteList(c.Values), st.Name()), "GitLab refs and paths cannot contain * or ?, so no token ever matches"},
 				Fix:      fmt.Sprintf("Use StringLike for the wildcard values in statement %s:\n%s", st.Name(), marshalIndented(fixed)),
 				Detail:   &ConditionDetail{Statement: st.Name(), Operator: c.Operator, Key: c.Key, PolicyValue: c.Values, DiffAt: -1, Why: "StringEquals compares * and ? literally"},
+				Patch:    trustPatch(ev, st, "move "+c.Key+" to StringLike", toStringLike(policy.ConditionResult{Condition: c})),
 			})
 		}
 	}
@@ -278,6 +280,7 @@ func (te *trustEval) keyPrefix(st policy.Statement, cr policy.ConditionResult, c
 		},
 		Fix:    fmt.Sprintf("Rename the keys in statement %s to the provider's prefix %s:\n%s", st.Name(), te.prefix, te.renamedPrefix(st, kp)),
 		Detail: te.detail(st, cr, cr.Key, want, "the key's prefix is not the provider's host and path"),
+		Patch:  te.prefixPatch(st, kp),
 	}
 }
 
@@ -316,6 +319,7 @@ func (te *trustEval) audMismatch(st policy.Statement, cr policy.ConditionResult)
 		},
 		Fix:    fix,
 		Detail: te.detail(st, cr, aud, closest(aud, cr.Values), "the aud condition decides"),
+		Patch:  trustPatch(te.ev, st, "allow aud "+aud, editCondition(cr, allowValues(te.claims.Audience...))),
 	}
 }
 

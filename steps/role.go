@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"gitlab-oidc/internal/awsapi"
+	"gitlab-oidc/internal/fix"
 	"gitlab-oidc/internal/policy"
 )
 
@@ -405,26 +406,9 @@ func CheckTrustPinsSub(doc *policy.Document) error {
 	return nil
 }
 
-func pinsSub(st policy.Statement) bool {
-	for _, c := range st.Conditions {
-		if !strings.HasSuffix(strings.ToLower(c.Key), ":sub") || len(c.Values) == 0 {
-			continue
-		}
-		op := policy.ParseOperator(c.Operator)
-		if !op.Known || op.Negated || op.IfExists || op.Set == policy.SetForAllValues {
-			continue
-		}
-		switch op.Base {
-		case "StringEquals", "StringLike", "StringEqualsIgnoreCase":
-		default:
-			continue
-		}
-		if !slices.Contains(c.Values, "*") {
-			return true
-		}
-	}
-	return false
-}
+// pinsSub is the rule doctor's fixes follow too (internal/fix), so that
+// setup and doctor never disagree on what pins sub.
+func pinsSub(st policy.Statement) bool { return fix.PinsSub(st) }
 
 // propagationDelays are the waits between attempts while a just-created OIDC
 // provider propagates through IAM (eventually consistent): until it has,
