@@ -130,8 +130,10 @@ func TestDoctorHostileIssuer(t *testing.T) {
 			if took > 2*timeout {
 				t.Errorf("doctor took %v, more than the sum of the probe's deadlines (%v)", took, 2*timeout)
 			}
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
-				t.Errorf("doctor allocated %d MiB for a hostile issuer; the body limit should keep it near 1 MiB", alloc>>20)
+			// Reading the 50 MB body would allocate at least that much; the
+			// bound leaves room for the test servers and -race's overhead.
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
+				t.Errorf("doctor allocated %d MiB for a hostile issuer; the body limit should keep it far below the 50 MB body", alloc>>20)
 			}
 			i := slices.IndexFunc(findings, func(f diagnose.Finding) bool { return f.ID == tc.want })
 			if i < 0 {
