@@ -20,7 +20,10 @@ demo: build ## Run the setup wizard against a simulated account and project
 
 test: lint fuzz test-unit ## Everything CI runs: lint, unit+integration tests (moto, gitlab-ci-local, tmux), short fuzzing
 
-test-unit: build ## Unit and integration tests
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+test-unit: build node_modules/.package-lock.json ## Unit and integration tests
 	GITLAB_OIDC_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 15m $(PKGS)
 
 fuzz: ## Run every fuzz target for FUZZTIME (default 10s)
