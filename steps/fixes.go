@@ -74,7 +74,7 @@ func ApplyTrustPatch(ctx context.Context, c awsapi.IAM, p *fix.Patch, apply bool
 	}
 	if !policy.Equivalent(current, p.Before) {
 		return nil, &ConflictError{Resource: ResourceTrustPolicy, Name: p.RoleName, Diff: policy.Diff(p.Before, current),
-			Hint: "it changed since doctor read it (the diff shows how); nothing was written: run doctor again"}
+			Hint: "it changed since doctor read it (the diff shows how), so the fix no longer fits; nothing was written: run doctor again"}
 	}
 	ch := Change{Action: ActionUpdate, Resource: ResourceTrustPolicy, Name: p.RoleName, Detail: p.Summary, Diff: policy.Diff(p.Before, p.After)}
 	if !apply {

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"gitlab-oidc/diagnose"
+	"gitlab-oidc/steps"
 )
 
 // DoctorRun is what the doctor screens get from the command: how to collect
@@ -22,6 +23,10 @@ type DoctorRun struct {
 	// that no finding explains ("" when there is nothing to say); the
 	// Diagnosis screen shows it, as the plain report does.
 	Hint func(*diagnose.Evidence, []diagnose.Finding) string
+	// Apply, when set, applies a finding's patch (write false only
+	// previews it, returning the exact difference) with the command's
+	// clients. The Fix screen's a key uses it; nil hides the key.
+	Apply func(ctx context.Context, p *diagnose.Patch, write bool) ([]steps.Change, error)
 }
 
 // DoctorOptions configure the doctor screens.
@@ -82,6 +87,12 @@ type DoctorModel struct {
 	// note is a one-line confirmation on the Fix screen (clipboard).
 	note    string
 	aborted bool
+	// apply is the Fix screen's apply flow (key a), nil until started;
+	// applyCancel stops its Apply call. after holds the findings judged
+	// again once a fix was applied.
+	apply       *fixApply
+	applyCancel context.CancelFunc
+	after       []diagnose.Finding
 }
 
 // NewDoctor returns the doctor screens over a run.
@@ -104,8 +115,15 @@ func NewDoctor(run DoctorRun, opts DoctorOptions) *DoctorModel {
 }
 
 // Findings returns the findings the doctor showed, most likely first; nil
-// before the evidence was judged.
-func (m *DoctorModel) Findings() []diagnose.Finding { return m.findings }
+// before the evidence was judged. Once a fix was applied they are the
+// findings judged again with the fix, so that the exit code says what is
+// left.
+func (m *DoctorModel) Findings() []diagnose.Finding {
+	if m.after != nil {
+		return m.after
+	}
+	return m.findings
+}
 
 // Err returns why the doctor could not diagnose: Collect's error (unusable
 // inputs), or context.Canceled when it was quit while collecting.
@@ -146,11 +164,15 @@ func (m *DoctorModel) update(msg tea.Msg) tea.Cmd {
 		m.st = newStyles(msg.IsDark())
 		m.help.Styles = m.st.help
 	case spinner.TickMsg:
-		return tickSpinner(&m.spin, m.loading, msg)
+		return tickSpinner(&m.spin, m.loading || m.applyBusy(), msg)
 	case collectedMsg:
 		m.loading = false
 		m.stop()
 		m.ev, m.findings, m.err = msg.ev, msg.findings, msg.err
+	case fixPreviewMsg:
+		m.onPreview(msg)
+	case fixAppliedMsg:
+		m.onApplied(msg)
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	}
@@ -166,7 +188,17 @@ func (m *DoctorModel) key(msg tea.KeyPressMsg) tea.Cmd {
 			m.stop()
 			m.aborted = true
 		}
+		if m.applyCancel != nil {
+			m.applyCancel()
+		}
 		return tea.Quit
+	}
+	if m.stage == stageFix {
+		if cmd, ok := m.fixKey(msg); ok {
+			return cmd
+		}
+	}
+	switch {
 	case key.Matches(msg, k.Help):
 		m.help.ShowAll = !m.help.ShowAll
 	case key.Matches(msg, k.PageUp):
@@ -275,6 +307,13 @@ func (m *DoctorModel) helpKeys() helpKeys {
 		cp := k.Copy
 		cp.SetHelp("c", "copy fix")
 		own = append(own, cp)
+		if a := m.applyFor(); a != nil && a.phase == fixConfirming {
+			ok := k.Confirm
+			ok.SetHelp("y", "apply")
+			own = []key.Binding{ok, k.Cancel}
+		} else if m.canApply() {
+			own = append(own, k.ApplyFix)
+		}
 	}
 	global := []key.Binding{}
 	if m.stage > stageEvidence {

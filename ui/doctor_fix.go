@@ -8,7 +8,9 @@ import (
 )
 
 // fixView shows the fix ready to copy and, when it changes the role's trust
-// policy, the exact commands that apply it. Doctor itself changes nothing.
+// policy, the exact commands that apply it. When the finding carries a
+// patch and the command can apply it, a shows the exact difference and
+// applies it once confirmed (see doctor_apply.go).
 func (m *DoctorModel) fixView(width int) string {
 	st := m.st
 	f := m.finding()
@@ -20,6 +22,11 @@ func (m *DoctorModel) fixView(width int) string {
 	if m.note != "" {
 		// Near the top, where the key was pressed, not below a long fix.
 		b.WriteString(st.success.Render(m.note) + "\n\n")
+	}
+	if av := m.applyView(f); av != "" {
+		// The difference and the question come before the long fix text,
+		// so that they fit the first screen.
+		b.WriteString(av + "\n\n")
 	}
 	b.WriteString(st.heading.Render("Fix") + st.subtle.Render("  (c copies it)") + "\n")
 	if f.Fix == "" {

@@ -147,7 +147,7 @@ func (d *doctorDriver) run(cmd tea.Cmd) {
 		}
 	case tea.QuitMsg:
 		d.quit = true
-	case collectedMsg, auditDoneMsg:
+	case collectedMsg, auditDoneMsg, fixPreviewMsg, fixAppliedMsg:
 		d.send(msg)
 	case spinner.TickMsg:
 	default:

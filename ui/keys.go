@@ -33,9 +33,11 @@ type keyMap struct {
 	Finish  key.Binding
 
 	// Doctor and audit keys.
-	Open key.Binding
-	Sort key.Binding
-	Exit key.Binding
+	Open     key.Binding
+	Sort     key.Binding
+	Exit     key.Binding
+	ApplyFix key.Binding
+	Cancel   key.Binding
 }
 
 // newKeyMap returns the wizard's bindings.
@@ -67,6 +69,9 @@ func newKeyMap() keyMap {
 		Open: key.NewBinding(key.WithKeys("enter", "right"), key.WithHelp("enter", "open")),
 		Sort: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 		Exit: key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+
+		ApplyFix: key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "apply fix")),
+		Cancel:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "cancel")),
 	}
 }
 
