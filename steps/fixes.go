@@ -76,7 +76,9 @@ func ApplyTrustPatch(ctx context.Context, c awsapi.IAM, p *fix.Patch, apply bool
 		return nil, &ConflictError{Resource: ResourceTrustPolicy, Name: p.RoleName, Diff: policy.Diff(p.Before, current),
 			Hint: "it changed since doctor read it (the diff shows how), so the fix no longer fits; nothing was written: run doctor again"}
 	}
-	ch := Change{Action: ActionUpdate, Resource: ResourceTrustPolicy, Name: p.RoleName, Detail: p.Summary, Diff: policy.Diff(p.Before, p.After)}
+	ch := Change{Action: ActionUpdate, Resource: ResourceTrustPolicy, Name: p.RoleName,
+		Detail: fmt.Sprintf("only the lines marked - and + change; its %d statement(s) are otherwise kept", len(p.After.Statements)),
+		Diff:   policy.Diff(p.Before, p.After)}
 	if !apply {
 		return []Change{ch}, nil
 	}

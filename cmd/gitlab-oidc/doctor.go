@@ -18,6 +18,7 @@ import (
 	"gitlab-oidc/internal/awsapi"
 	"gitlab-oidc/internal/gitlabapi"
 	"gitlab-oidc/internal/issuer"
+	"gitlab-oidc/steps"
 )
 
 // doctorFlags are the doctor command's flags.
@@ -34,6 +35,7 @@ type doctorFlags struct {
 	offline, privateIssuerOK, noTUI bool
 	now, format, profile, region    string
 	demo                            bool
+	applyFix, yes                   bool
 }
 
 // doctorRun is what the doctor screen gets from the command: how to collect
@@ -41,6 +43,10 @@ type doctorFlags struct {
 type doctorRun struct {
 	Collect  func(ctx context.Context) (*diagnose.Evidence, error)
 	Diagnose func(*diagnose.Evidence) []diagnose.Finding
+	// Apply applies a finding's patch with the clients Collect used (with
+	// write false it only previews); nil when nothing can be applied
+	// (--offline).
+	Apply func(ctx context.Context, p *diagnose.Patch, write bool) ([]steps.Change, error)
 	// Simulated is set for --demo: every frame says so.
 	Simulated bool
 }
@@ -70,12 +76,20 @@ and the job's ref (the report says so). Findings come most likely first:
 the error message decides which checks are suspects. The token itself is never
 printed; only its claims.
 
-Results go to stdout, notes to stderr. Exit code 0 when nothing is wrong,
-1 when a finding is an error, 2 for bad flags.`,
+With --apply-fix, doctor then applies the first error's fix when it can (a
+trust policy it read from IAM, the settings of the role ARN variable): it
+shows the difference and asks, or applies it with --yes; it re-reads the role
+first and refuses if it changed meanwhile. In the terminal UI, a on the Fix
+screen does the same.
+
+Results go to stdout, notes to stderr. Exit code 0 when nothing is wrong
+(after an applied fix: when nothing is left), 1 when a finding is an error,
+2 for bad flags or a fix that was not confirmed.`,
 		Example: `  gitlab-oidc doctor --job https://gitlab.example.com/acme/app/-/jobs/123 --role-arn arn:aws:iam::123456789012:role/deploy
   gitlab-oidc doctor --token-env GITLAB_OIDC_TOKEN --error "$(cat error.txt)" --role-arn arn:aws:iam::123456789012:role/deploy
   gitlab-oidc doctor --offline --token-file token.jwt --trust-policy trust.json --provider-url https://gitlab.com --client-id sts.amazonaws.com
   gitlab-oidc doctor --job-log job.log --format json
+  gitlab-oidc doctor --job https://gitlab.example.com/acme/app/-/jobs/123 --role-arn arn:aws:iam::123456789012:role/deploy --apply-fix
   gitlab-oidc doctor --demo`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -106,6 +120,8 @@ Results go to stdout, notes to stderr. Exit code 0 when nothing is wrong,
 	fl.StringVar(&f.profile, "profile", "", "AWS shared config profile (default: the default credential chain)")
 	fl.StringVar(&f.region, "region", "", "AWS region (default: from the profile or AWS_REGION; us-east-1 if none)")
 	fl.BoolVar(&f.demo, "demo", false, "diagnose a simulated failed job (a tag job denied by a branch-only role); needs no credentials, nothing leaves this machine")
+	fl.BoolVar(&f.applyFix, "apply-fix", false, "after the report, apply the first error's fix when doctor can (trust policy read from IAM, role ARN variable settings): shows the difference, then asks")
+	fl.BoolVar(&f.yes, "yes", false, "with --apply-fix: apply the fix without asking")
 	fl.StringVar(&f.gitlabURL, "gitlab-url", "", "GitLab URL, for --project/--job-id or an instance under a relative URL root (default: from --job, else GITLAB_URL, else https://gitlab.com)")
 	return cmd
 }
@@ -121,12 +137,17 @@ func runDoctor(ctx context.Context, cmd *cobra.Command, f *doctorFlags) error {
 			return err
 		}
 	}
+	used := &usedSources{}
 	collect := func(ctx context.Context) (*diagnose.Evidence, error) {
-		return diagnose.Collect(ctx, opts, sources(ctx, opts))
+		return diagnose.Collect(ctx, opts, used.set(sources(ctx, opts)))
 	}
 	var findings []diagnose.Finding
 	if runDoctorTUI != nil && !f.plain(cmd) {
-		findings, err = runDoctorTUI(ctx, cmd, doctorRun{Collect: collect, Diagnose: diagnose.Diagnose, Simulated: f.demo})
+		run := doctorRun{Collect: collect, Diagnose: diagnose.Diagnose, Simulated: f.demo}
+		if !opts.Offline {
+			run.Apply = used.apply
+		}
+		findings, err = runDoctorTUI(ctx, cmd, run)
 		if err != nil {
 			return err
 		}
@@ -145,6 +166,11 @@ func runDoctor(ctx context.Context, cmd *cobra.Command, f *doctorFlags) error {
 		if err := writeDoctorReport(cmd.OutOrStdout(), f.format, ev, findings); err != nil {
 			return err
 		}
+		if f.applyFix {
+			if findings, err = f.applyFirstFix(ctx, cmd, ev, findings, used); err != nil {
+				return err
+			}
+		}
 	}
 	if diagnose.HasError(findings) {
 		return &exitError{code: exitFailure, err: fmt.Errorf("%s: %s", findings[0].ID, findings[0].Title)}
@@ -152,8 +178,12 @@ func runDoctor(ctx context.Context, cmd *cobra.Command, f *doctorFlags) error {
 	return nil
 }
 
-// plain reports whether to print instead of starting the TUI.
+// plain reports whether to print instead of starting the TUI. --apply-fix
+// is the plain twin of the Fix screen's a key.
 func (f *doctorFlags) plain(cmd *cobra.Command) bool {
+	if f.applyFix {
+		return true
+	}
 	c := connectFlags{noTUI: f.noTUI, format: f.format}
 	return c.plain(cmd)
 }
@@ -175,6 +205,10 @@ func (f *doctorFlags) options(stdin io.Reader) (diagnose.CollectOptions, error) 
 		return o, usageError("--project and --job-id go together (or pass --job URL)")
 	case len(f.clientIDs)+len(f.thumbprints) > 0 && f.providerURL == "":
 		return o, usageError("--client-id and --thumbprint describe the provider given with --provider-url")
+	case f.applyFix && f.offline:
+		return o, usageError("--apply-fix changes the role or the variable through AWS or GitLab: drop --offline")
+	case f.yes && !f.applyFix:
+		return o, usageError("--yes answers --apply-fix's question: pass --apply-fix too")
 	}
 	o.ErrorText, o.RoleARN, o.ProviderURL = f.errorText, f.roleARN, f.providerURL
 	o.ClientIDs, o.Thumbprints = f.clientIDs, f.thumbprints

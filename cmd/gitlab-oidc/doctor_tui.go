@@ -20,7 +20,7 @@ func init() { runDoctorTUI = runDoctorScreens }
 // the findings for the exit code. Unusable inputs (Collect's error) exit 2
 // like in plain mode; quitting while the evidence is collected is an abort.
 func runDoctorScreens(ctx context.Context, cmd *cobra.Command, run doctorRun) ([]diagnose.Finding, error) {
-	m := ui.NewDoctor(ui.DoctorRun{Collect: run.Collect, Diagnose: run.Diagnose, Hint: unexplained}, ui.DoctorOptions{Simulated: run.Simulated})
+	m := ui.NewDoctor(ui.DoctorRun{Collect: run.Collect, Diagnose: run.Diagnose, Hint: unexplained, Apply: run.Apply}, ui.DoctorOptions{Simulated: run.Simulated})
 	prog := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(cmd.InOrStdin()), tea.WithOutput(cmd.OutOrStdout()))
 	if _, err := prog.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) && !errors.Is(err, context.Canceled) {
 		return nil, fmt.Errorf("terminal UI: %w (use --no-tui for plain output)", err)
