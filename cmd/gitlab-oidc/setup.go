@@ -228,7 +228,10 @@ func runSetup(ctx context.Context, cmd *cobra.Command, f *setupFlags) error {
 	runner.Env.RoleName, runner.Env.VariableKey = f.roleName, f.variableKey
 	runner.Env.VariableScope, runner.Env.VariableGroup = f.variableScope, f.group
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	if !f.conn.plain(cmd) && !f.printSnippet && !f.dryRun && f.export == "" {
+	// The wizard sets up one role for one project; several environments or
+	// projects, exports and dry runs are the plain twin's.
+	scripted := f.printSnippet || f.dryRun || f.export != "" || len(f.environments) > 0 || f.projectsFile != "" || f.batchGroup != ""
+	if !f.conn.plain(cmd) && !scripted {
 		return runSetupTUI(ctx, cmd, runner, ch, f)
 	}
 	return runSetupPlain(ctx, runner, ch, f, cmd.InOrStdin(), stdout, stderr)
