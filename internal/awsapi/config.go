@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Retry bounds. Setup is interactive, so a throttled or flaky call should be
@@ -35,7 +36,9 @@ func NewRetryer() aws.Retryer {
 // AWS_ENDPOINT_URL_IAM / _STS) keep working because the SDK reads them itself;
 // that is how tests point the real client at moto.
 func LoadConfig(ctx context.Context, profile, region string) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{config.WithRetryer(NewRetryer)}
+	// The SDK's own log lines (e.g. "falling back to IMDSv1" off EC2) would
+	// land between our progress lines; failures reach the user as errors.
+	opts := []func(*config.LoadOptions) error{config.WithRetryer(NewRetryer), config.WithLogger(logging.Nop{})}
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}
