@@ -146,6 +146,11 @@ func createProvider(ctx context.Context, c awsapi.IAM, spec ProviderSpec, apply 
 	res := ProviderResult{ClientIDs: slices.Clone(spec.ClientIDs)}
 	ch := Change{Action: ActionCreate, Resource: ResourceProvider, Name: "https://" + name,
 		Detail: "audience " + quoteJoin(spec.ClientIDs)}
+	if len(spec.Thumbprints) > 0 {
+		// Only for issuers whose certificate is not publicly trusted: the
+		// user should see which certificate AWS will pin.
+		ch.Detail += ", thumbprint " + strings.Join(spec.Thumbprints, ", ")
+	}
 	if !apply {
 		return res, []Change{ch}, nil
 	}
