@@ -519,7 +519,11 @@ func CombinedSnippetSpec(plans []Plan) SnippetSpec {
 			}
 		}
 		if p.Environment != "" {
-			spec.Environments = append(spec.Environments, EnvJob{Name: p.Environment})
+			env := EnvJob{Name: p.Environment}
+			for _, a := range p.Allow {
+				env.Rules = append(env.Rules, RefRule(a))
+			}
+			spec.Environments = append(spec.Environments, env)
 		}
 	}
 	return spec

@@ -48,6 +48,9 @@ type RefRule struct {
 type EnvJob struct {
 	Name            string
 	RoleARNVariable string
+	// Rules, when set, replace the template's rules for this environment:
+	// each environment's role admits its own refs.
+	Rules []RefRule
 }
 
 // SnippetSpec is everything the pipeline snippet depends on.
@@ -147,6 +150,17 @@ func RenderSnippet(spec SnippetSpec) (string, error) {
 		w.kv(1, "extends", templateName)
 		w.line(1, "environment:")
 		w.kv(2, "name", e.Name)
+		if len(e.Rules) > 0 {
+			envRules, err := renderRules(e.Rules)
+			if err != nil {
+				return "", err
+			}
+			w.comment(1, "Only the refs the "+e.Name+" role's trust policy admits.")
+			w.line(1, "rules:")
+			for _, r := range envRules {
+				w.kv(2, "- if", r)
+			}
+		}
 		if e.RoleARNVariable != "" && e.RoleARNVariable != s.RoleARNVariable {
 			w.line(1, "before_script:")
 			w.list(2, exchangeScript(s, e.RoleARNVariable))
@@ -156,7 +170,17 @@ func RenderSnippet(spec SnippetSpec) (string, error) {
 		w.blank()
 		w.comment(0, "Proves the exchange works: prints the assumed role. Delete it once your jobs use .aws-oidc.")
 		w.line(0, exampleJobName+":")
-		w.kv(1, "extends", templateName)
+		if len(s.Environments) > 0 {
+			// Environment-scoped role variables reach only jobs with that
+			// environment; "prepare" gets them without recording a deployment.
+			first := s.Environments[0]
+			w.kv(1, "extends", templateName+"-"+envSuffix(first.Name))
+			w.line(1, "environment:")
+			w.kv(2, "name", first.Name)
+			w.kv(2, "action", "prepare")
+		} else {
+			w.kv(1, "extends", templateName)
+		}
 		w.comment(1, ".pre always exists, whatever stages the pipeline declares.")
 		w.kv(1, "stage", ".pre")
 		if s.Image != "" {

@@ -38,6 +38,15 @@ var snippetCases = map[string]SnippetSpec{
 		},
 	},
 	"no-rules": {Audience: "sts.amazonaws.com", Region: "eu-west-1"},
+	"explicit-env-roles": {
+		Audience: "https://gitlab.com", Region: "eu-central-1",
+		Rules: []RefRule{{Kind: AllowBranch, Pattern: "main"}, {Kind: AllowBranch, Pattern: "*"}},
+		Environments: []EnvJob{
+			{Name: "production", Rules: []RefRule{{Kind: AllowBranch, Pattern: "main"}}},
+			{Name: "staging", Rules: []RefRule{{Kind: AllowBranch, Pattern: "*"}}},
+		},
+		ExampleJob: true,
+	},
 }
 
 func TestRenderSnippetGolden(t *testing.T) {

@@ -48,7 +48,10 @@ func TestSnippetPassesGitLabSchema(t *testing.T) {
 		"native, branch wildcard, matching branch, environments": {
 			spec: steps.SnippetSpec{
 				Style: steps.SnippetNative, Rules: []steps.RefRule{{Kind: steps.AllowBranch, Pattern: "release/*"}},
-				Environments: []steps.EnvJob{{Name: "staging"}, {Name: "production", RoleARNVariable: "PROD_ROLE_ARN"}},
+				Environments: []steps.EnvJob{
+					{Name: "staging", Rules: []steps.RefRule{{Kind: steps.AllowBranch, Pattern: "release/*"}}},
+					{Name: "production", RoleARNVariable: "PROD_ROLE_ARN", Rules: []steps.RefRule{{Kind: steps.AllowBranch, Pattern: "main"}}},
+				},
 			},
 			existingCI: userPipeline, branch: "release/1.0", listed: true,
 		},
