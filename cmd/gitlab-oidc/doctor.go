@@ -139,7 +139,13 @@ func runDoctor(ctx context.Context, cmd *cobra.Command, f *doctorFlags) error {
 	}
 	used := &usedSources{}
 	collect := func(ctx context.Context) (*diagnose.Evidence, error) {
-		return diagnose.Collect(ctx, opts, used.set(sources(ctx, opts)))
+		src, gaps := sources(ctx, opts)
+		ev, err := diagnose.Collect(ctx, opts, used.set(src))
+		if err != nil {
+			return nil, err
+		}
+		ev.Notes = append(gaps, ev.Notes...)
+		return ev, nil
 	}
 	var findings []diagnose.Finding
 	if runDoctorTUI != nil && !f.plain(cmd) {
@@ -339,17 +345,23 @@ func doctorGitLabURL() string {
 
 // sources wires the real clients for what the options need. A source that
 // cannot be set up (no credentials, no GitLab token) is left out; Collect
-// then notes the gap and the rules work with the rest.
-func (f *doctorFlags) sources(ctx context.Context, o diagnose.CollectOptions) diagnose.Sources {
+// then works with the rest, and the returned notes say what was not read
+// and how to provide it, so that a thin report is not mistaken for a
+// healthy setup.
+func (f *doctorFlags) sources(ctx context.Context, o diagnose.CollectOptions) (diagnose.Sources, []string) {
 	var src diagnose.Sources
+	var gaps []string
 	if o.Offline {
-		return src
+		return src, nil
 	}
 	src.Probe = func(ctx context.Context, url string) issuer.Report {
 		return issuer.Probe(ctx, url, issuer.Options{Timeout: doctorProbeTimeout, AllowPrivate: f.privateIssuerOK})
 	}
 	if o.RoleARN != "" || o.Token != "" || o.JobURL != "" || o.Project != "" {
-		if cfg, err := awsapi.LoadConfig(ctx, f.profile, f.region); err == nil {
+		cfg, err := awsapi.LoadConfig(ctx, f.profile, f.region)
+		if err != nil {
+			gaps = append(gaps, fmt.Sprintf("AWS: IAM not read (the role, the OIDC providers): %v", err))
+		} else {
 			src.IAM = iam.NewFromConfig(cfg)
 		}
 	}
@@ -358,13 +370,16 @@ func (f *doctorFlags) sources(ctx context.Context, o diagnose.CollectOptions) di
 		if i := strings.IndexByte(host, '/'); i >= 0 {
 			host = host[:i]
 		}
-		if tok, _ := gitlabapi.TokenFromEnvironment(host); tok != "" {
-			if gl, err := gitlabapi.New(base, tok, nil); err == nil {
-				src.GitLab = gl
-			}
+		tok, _ := gitlabapi.TokenFromEnvironment(host)
+		if tok == "" {
+			gaps = append(gaps, fmt.Sprintf("GitLab: the job, its log and variables not read: no GitLab token for %s; set GITLAB_TOKEN (read_api scope, Reporter or above) or log in with glab auth login", host))
+		} else if gl, err := gitlabapi.New(base, tok, nil); err != nil {
+			gaps = append(gaps, fmt.Sprintf("GitLab: the job, its log and variables not read: %v", err))
+		} else {
+			src.GitLab = gl
 		}
 	}
-	return src
+	return src, gaps
 }
 
 // gitlabBase is the instance the job lives on.

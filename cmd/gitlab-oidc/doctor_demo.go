@@ -22,7 +22,7 @@ var doctorInputFlags = []string{
 // failed job of `doctor --demo`. Only --now, --format and --no-tui still
 // apply. In plain text mode the report starts by saying it is simulated;
 // with --format json that note goes to stderr, so stdout stays JSON.
-func (f *doctorFlags) demoInputs(cmd *cobra.Command, given diagnose.CollectOptions) (diagnose.CollectOptions, func(context.Context, diagnose.CollectOptions) diagnose.Sources, error) {
+func (f *doctorFlags) demoInputs(cmd *cobra.Command, given diagnose.CollectOptions) (diagnose.CollectOptions, func(context.Context, diagnose.CollectOptions) (diagnose.Sources, []string), error) {
 	for _, name := range doctorInputFlags {
 		if cmd.Flags().Changed(name) {
 			return given, nil, usageError("--demo diagnoses its own simulated job: drop --%s", name)
@@ -40,5 +40,5 @@ func (f *doctorFlags) demoInputs(cmd *cobra.Command, given diagnose.CollectOptio
 		}
 		fmt.Fprintln(w, "SIMULATED (demo): job 7003 of acme/payments on a simulated gitlab.com and AWS account; nothing leaves this machine.")
 	}
-	return opts, func(context.Context, diagnose.CollectOptions) diagnose.Sources { return src }, nil
+	return opts, func(context.Context, diagnose.CollectOptions) (diagnose.Sources, []string) { return src, nil }, nil
 }

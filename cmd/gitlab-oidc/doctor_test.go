@@ -296,3 +296,33 @@ func TestDoctorReadsTheJobFromGitLab(t *testing.T) {
 		t.Error("the variable's value was printed")
 	}
 }
+
+// TestDoctorSaysWhatItCouldNotRead: a job URL without a GitLab token, or a
+// role without usable AWS configuration, must not pass silently as "no job"
+// or "no role": the notes name the gap and how to close it.
+func TestDoctorSaysWhatItCouldNotRead(t *testing.T) {
+	offline(t)
+	t.Setenv("GITLAB_TOKEN", "")
+	t.Setenv("GLAB_CONFIG_DIR", t.TempDir())
+	tests := map[string]struct {
+		args []string
+		want string
+	}{
+		"job without a GitLab token": {
+			args: []string{"--job", "http://127.0.0.1:1/acme/payments/-/jobs/12"},
+			want: "note: GitLab: the job, its log and variables not read: no GitLab token for 127.0.0.1:1; set GITLAB_TOKEN",
+		},
+		"role without AWS configuration": {
+			args: []string{"--role-arn", "arn:aws:iam::123456789012:role/deploy", "--profile", "does-not-exist"},
+			want: "note: AWS: IAM not read",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, stdout, stderr := runDoctorCLI(t, strings.NewReader(""), append([]string{"--no-tui"}, tc.args...)...)
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr lacks %q\nstdout:\n%s\nstderr:\n%s", tc.want, stdout, stderr)
+			}
+		})
+	}
+}
