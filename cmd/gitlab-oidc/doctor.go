@@ -301,7 +301,8 @@ func openInput(name string, stdin io.Reader) (io.Reader, error) {
 	}
 	fh, err := os.Open(name)
 	if err != nil {
-		return nil, usageError("open %s: %v", name, err)
+		// os.Open's error already names the operation and the file.
+		return nil, usageError("%v", err)
 	}
 	return fh, nil
 }

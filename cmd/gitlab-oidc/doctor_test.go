@@ -101,7 +101,7 @@ func TestDoctorExitCodes(t *testing.T) {
 		"bad --now":                 {args: []string{"--now", "yesterday"}, code: exitUsage, stderr: "RFC3339"},
 		"project without job":       {args: []string{"--project", "acme/payments"}, code: exitUsage},
 		"client ID without URL":     {args: []string{"--client-id", "sts.amazonaws.com"}, code: exitUsage},
-		"missing token file":        {args: []string{"--offline", "--token-file", filepath.Join(in.dir, "none")}, code: exitUsage},
+		"missing token file":        {args: []string{"--offline", "--token-file", filepath.Join(in.dir, "none")}, code: exitUsage, stderr: "gitlab-oidc: open " + filepath.Join(in.dir, "none") + ": no such file"},
 		"bad role ARN":              {args: []string{"--offline", "--role-arn", "deploy"}, code: exitUsage, stderr: "role ARN"},
 		"not a job URL":             {args: []string{"--offline", "--job", "https://gitlab.com/acme/payments/-/pipelines/7"}, code: exitUsage},
 		"unknown flag":              {args: []string{"--tokn-file", "x"}, code: exitUsage},
