@@ -13,6 +13,7 @@ import (
 
 	"gitlab-oidc/diagnose"
 	"gitlab-oidc/internal/awsapi"
+	"gitlab-oidc/internal/policy"
 )
 
 // auditFlags are the audit command's flags.
@@ -105,6 +106,17 @@ func (f *auditFlags) validate() (diagnose.Severity, error) {
 	}
 	if len(f.trustFiles) > 0 && (f.demo || len(f.roleARNs) > 0) {
 		return "", usageError("--trust-policy audits files offline and cannot be combined with --demo or --role-arn")
+	}
+	// A file that cannot be read or is not a policy is a usage problem
+	// (exit 2), reported before any progress line.
+	for _, name := range f.trustFiles {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return "", usageError("--trust-policy: %v", err)
+		}
+		if _, err := policy.Parse(data); err != nil {
+			return "", usageError("--trust-policy %s: %v", name, err)
+		}
 	}
 	return failOn, nil
 }
