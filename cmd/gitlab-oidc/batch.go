@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -18,22 +17,10 @@ import (
 // --group PATH): a progress bar on stderr, then a table of what was created,
 // left unchanged and what failed. A re-run resumes.
 func runBatch(ctx context.Context, r *steps.Runner, conn *steps.Connection, ch steps.Choices, f *setupFlags, stdout io.Writer, p *printer) error {
-	if f.projectsFile != "" && f.batchGroup != "" {
-		return usageError("use --projects or --group, not both")
-	}
-	var projects []string
+	// preflight has read the --projects file.
+	projects := f.listed
 	var err error
-	if f.projectsFile != "" {
-		file, openErr := os.Open(f.projectsFile)
-		if openErr != nil {
-			return usageError("--projects: %v", openErr)
-		}
-		projects, err = steps.ReadProjectList(file)
-		file.Close()
-		if err != nil {
-			return usageError("--projects %s: %v", f.projectsFile, err)
-		}
-	} else {
+	if f.projectsFile == "" {
 		projects, err = r.GroupProjectPaths(ctx, f.batchGroup, f.subgroups)
 		if err != nil {
 			return err

@@ -51,6 +51,9 @@ type setupFlags struct {
 	subgroups        bool
 	groupRole        bool
 	concurrency      int
+
+	// listed is the --projects file's content, read before connecting.
+	listed []string
 }
 
 func newSetupCmd() *cobra.Command {
@@ -221,6 +224,9 @@ func runSetup(ctx context.Context, cmd *cobra.Command, f *setupFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := f.preflight(); err != nil {
+		return err
+	}
 	runner, err := f.conn.runner(ctx, cmd)
 	if err != nil {
 		return err
@@ -235,6 +241,30 @@ func runSetup(ctx context.Context, cmd *cobra.Command, f *setupFlags) error {
 		return runSetupTUI(ctx, cmd, runner, ch, f)
 	}
 	return runSetupPlain(ctx, runner, ch, f, cmd.InOrStdin(), stdout, stderr)
+}
+
+// preflight checks what needs no AWS or GitLab call before connecting, so
+// that a mistyped value or a missing file is reported at once and not after
+// the connection lines (or a credentials prompt).
+func (f *setupFlags) preflight() error {
+	if f.maxSession < 3600 || f.maxSession > 43200 {
+		return usageError("--max-session %d: IAM allows 3600 to 43200 seconds (1 to 12 hours)", f.maxSession)
+	}
+	if f.projectsFile != "" && f.batchGroup != "" {
+		return usageError("use --projects or --group, not both")
+	}
+	if f.projectsFile == "" {
+		return nil
+	}
+	file, err := os.Open(f.projectsFile)
+	if err != nil {
+		return usageError("--projects: %v", err)
+	}
+	defer file.Close()
+	if f.listed, err = steps.ReadProjectList(file); err != nil {
+		return usageError("--projects %s: %v", f.projectsFile, err)
+	}
+	return nil
 }
 
 // runSetupTUI is replaced by the wizard in setup_tui.go.

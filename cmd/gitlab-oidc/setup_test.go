@@ -143,3 +143,29 @@ func TestSetupCLIDemoRunsWithoutCredentials(t *testing.T) {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestSetupCLIChecksFlagsBeforeConnecting: values that need no AWS or
+// GitLab call to be judged wrong are refused before the connection lines.
+func TestSetupCLIChecksFlagsBeforeConnecting(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "projects.txt")
+	tests := map[string]struct {
+		extra []string
+		want  string
+	}{
+		"short session":           {[]string{"--max-session", "10"}, "--max-session 10: IAM allows 3600 to 43200"},
+		"long session":            {[]string{"--max-session", "86400"}, "--max-session 86400"},
+		"missing projects file":   {[]string{"--projects", missing}, "--projects: open " + missing + ": no such file"},
+		"projects and group both": {[]string{"--projects", missing, "--group", "acme"}, "use --projects or --group, not both"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, append([]string{"setup", "--demo", "--no-tui"}, tc.extra...)...)
+			if code != exitUsage || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit 2 mentioning %q", code, errOut, tc.want)
+			}
+			if strings.Contains(errOut, "Connecting to AWS") {
+				t.Errorf("connected before refusing the flags:\n%s", errOut)
+			}
+		})
+	}
+}
