@@ -1,12 +1,15 @@
 package awsapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Hint is the user-facing explanation of an AWS error: what failed, why, and
@@ -82,6 +85,9 @@ func Classify(err error) *Hint {
 	service, op := operation(err)
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
+		if h := unreachable(err, service, op); h != nil {
+			return h
+		}
 		msg := err.Error()
 		for _, m := range credentialMarkers {
 			if strings.Contains(msg, m) {
@@ -98,6 +104,39 @@ func Classify(err error) *Hint {
 	h := classifyCode(apiErr.ErrorCode(), apiErr.ErrorMessage(), service, op)
 	h.What = callName(service, op) + " failed"
 	return h
+}
+
+// unreachable explains a request that never got an answer (connection
+// refused, unknown host, timeout): the usual cause is the network, a proxy
+// or an AWS_ENDPOINT_URL left pointing at an emulator that is not running,
+// and the SDK's own text names none of them. A cancelled context is not
+// explained: the user stopped the run.
+func unreachable(err error, service, op string) *Hint {
+	var send *smithyhttp.RequestSendError
+	if !errors.As(err, &send) || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	fix := "check the network connection and any HTTPS_PROXY, then re-run"
+	if ep := endpointOverride(); ep != "" {
+		fix = "AWS_ENDPOINT_URL" + ep + " is set: start the endpoint it names, or unset it to use AWS"
+	}
+	return &Hint{
+		Code: "Unreachable",
+		What: callName(service, op) + " got no answer",
+		Why:  "the AWS endpoint could not be reached: " + send.Err.Error(),
+		Fix:  fix,
+	}
+}
+
+// endpointOverride describes the AWS_ENDPOINT_URL* variable that redirects
+// the calls, e.g. "=http://127.0.0.1:5000", or "" when none is set.
+func endpointOverride() string {
+	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS"} {
+		if v := os.Getenv(name); v != "" {
+			return strings.TrimPrefix(name, "AWS_ENDPOINT_URL") + "=" + v
+		}
+	}
+	return ""
 }
 
 // classifyCode maps one AWS error code to a hint; What is filled by the caller.

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
@@ -131,3 +135,45 @@ func TestExplain(t *testing.T) {
 }
 
 func strPtr(s string) *string { return &s }
+
+// TestClassifyUnreachable calls IAM on a closed loopback port, the way a
+// stale AWS_ENDPOINT_URL does: the hint must name the variable, and without
+// it point at the network, instead of echoing the SDK's retry text alone.
+func TestClassifyUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := "http://" + ln.Addr().String()
+	require.NoError(t, ln.Close())
+	tests := map[string]struct {
+		endpoint    string
+		fixContains string
+	}{
+		"endpoint override":    {endpoint: closed, fixContains: "AWS_ENDPOINT_URL=" + closed + " is set"},
+		"no endpoint override": {fixContains: "network connection"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("AWS_ENDPOINT_URL", tc.endpoint)
+			t.Setenv("AWS_ENDPOINT_URL_IAM", "")
+			t.Setenv("AWS_ENDPOINT_URL_STS", "")
+			client := iam.New(iam.Options{
+				Region: "us-east-1", BaseEndpoint: aws.String(closed), RetryMaxAttempts: 1,
+				Credentials: credentials.NewStaticCredentialsProvider("x", "x", ""),
+			})
+			_, callErr := client.ListRoles(context.Background(), &iam.ListRolesInput{})
+			require.Error(t, callErr)
+			h := Classify(callErr)
+			require.NotNil(t, h, "%v", callErr)
+			assert.Equal(t, "Unreachable", h.Code)
+			assert.Equal(t, "IAM ListRoles got no answer", h.What)
+			assert.Contains(t, h.Why, "connection refused")
+			assert.Contains(t, h.Fix, tc.fixContains)
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	client := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(closed),
+		Credentials: credentials.NewStaticCredentialsProvider("x", "x", "")})
+	_, callErr := client.ListRoles(ctx, &iam.ListRolesInput{})
+	assert.Nil(t, Classify(callErr), "a cancelled call is not explained as unreachable: %v", callErr)
+}
