@@ -220,6 +220,17 @@ func runSetup(ctx context.Context, cmd *cobra.Command, f *setupFlags) error {
 	if f.export != "" && f.export != "terraform" && f.export != "cloudformation" {
 		return usageError("--export %q: use terraform or cloudformation", f.export)
 	}
+	// --format json promises nothing but JSON on stdout; the snippet and an
+	// export to stdout are YAML, HCL or JSON of another shape.
+	if f.conn.format == "json" && f.printSnippet {
+		return usageError("--print-snippet prints the YAML snippet, not JSON: drop --format json")
+	}
+	if f.conn.format == "json" && f.export != "" && (f.output == "" || f.output == "-") {
+		return usageError("--export %s prints %s, not the JSON report: drop --format json, or write it to a file with -o FILE", f.export, f.export)
+	}
+	if f.output != "" && f.export == "" {
+		return usageError("-o/--output is the file for --export: pass --export terraform|cloudformation too")
+	}
 	ch, err := f.choices()
 	if err != nil {
 		return err

@@ -152,10 +152,13 @@ func TestSetupCLIChecksFlagsBeforeConnecting(t *testing.T) {
 		extra []string
 		want  string
 	}{
-		"short session":           {[]string{"--max-session", "10"}, "--max-session 10: IAM allows 3600 to 43200"},
-		"long session":            {[]string{"--max-session", "86400"}, "--max-session 86400"},
-		"missing projects file":   {[]string{"--projects", missing}, "--projects: open " + missing + ": no such file"},
-		"projects and group both": {[]string{"--projects", missing, "--group", "acme"}, "use --projects or --group, not both"},
+		"short session":            {[]string{"--max-session", "10"}, "--max-session 10: IAM allows 3600 to 43200"},
+		"long session":             {[]string{"--max-session", "86400"}, "--max-session 86400"},
+		"missing projects file":    {[]string{"--projects", missing}, "--projects: open " + missing + ": no such file"},
+		"projects and group both":  {[]string{"--projects", missing, "--group", "acme"}, "use --projects or --group, not both"},
+		"snippet is not JSON":      {[]string{"--print-snippet", "--format", "json"}, "--print-snippet prints the YAML snippet, not JSON"},
+		"export to stdout as JSON": {[]string{"--export", "terraform", "--format", "json"}, "drop --format json, or write it to a file with -o FILE"},
+		"output without export":    {[]string{"-o", "oidc.tf"}, "-o/--output is the file for --export"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
