@@ -102,6 +102,9 @@ type RoleAudit struct {
 type SkippedRole struct {
 	Role   string `json:"role"`
 	Reason string `json:"reason"`
+	// Unreadable is set for a role named with --role-arn that could not be
+	// read (missing, denied): the audit of what was asked for is incomplete.
+	Unreadable bool `json:"unreadable,omitempty"`
 }
 
 // SeverityRank orders severities for sorting and thresholds: 0 is the worst
@@ -295,7 +298,7 @@ func candidateRoles(ctx context.Context, client awsapi.IAM, named []string, rep 
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			rep.Skipped = append(rep.Skipped, SkippedRole{Role: n, Reason: awsapi.Explain(err, fmt.Sprintf("read role %q", name)).Error()})
+			rep.Skipped = append(rep.Skipped, SkippedRole{Role: n, Reason: awsapi.Explain(err, fmt.Sprintf("read role %q", name)).Error(), Unreadable: true})
 			continue
 		}
 		roles = append(roles, *out.Role)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/charmbracelet/x/term"
@@ -149,6 +150,17 @@ func runAudit(ctx context.Context, cmd *cobra.Command, f *auditFlags) error {
 	}
 	if failOn != "" && rep.AtOrAbove(failOn) {
 		return &exitError{code: exitFailure, err: fmt.Errorf("%s at or above %s (--fail-on)", countAtOrAbove(rep, failOn), failOn)}
+	}
+	// A role named on the command line that could not be read is a failure:
+	// a typo in a CI job must not pass as a clean audit.
+	var unreadable []string
+	for _, s := range rep.Skipped {
+		if s.Unreadable {
+			unreadable = append(unreadable, s.Role)
+		}
+	}
+	if len(unreadable) > 0 {
+		return &exitError{code: exitFailure, err: fmt.Errorf("could not audit %s (see above): check the ARN and your IAM permissions", strings.Join(unreadable, ", "))}
 	}
 	return nil
 }

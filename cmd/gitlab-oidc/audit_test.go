@@ -217,3 +217,13 @@ func TestAuditProgress(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditNamedRoleMissingFails checks that a --role-arn that cannot be
+// read fails the audit: a typo in CI must not pass as clean.
+func TestAuditNamedRoleMissingFails(t *testing.T) {
+	code, _, stderr := runAuditCLI(t, "--demo", "--role-arn", "arn:aws:iam::123456789012:role/gitlab-acme-payments-main", "--format", "json")
+	require.Equal(t, exitOK, code, stderr)
+	code, _, stderr = runAuditCLI(t, "--demo", "--role-arn", "arn:aws:iam::123456789012:role/no-such-role", "--format", "json")
+	assert.Equal(t, exitFailure, code, stderr)
+	assert.Contains(t, stderr, "could not audit arn:aws:iam::123456789012:role/no-such-role")
+}
