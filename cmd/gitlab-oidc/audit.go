@@ -219,7 +219,7 @@ func auditProgress(p *printer, tty bool) func(done, total int) {
 	return func(done, total int) {
 		switch {
 		case done == 0:
-			p.step(fmt.Sprintf("auditing %d roles", total))
+			p.step("auditing " + plural(total, "role"))
 			step = max(1, total/10)
 			if total < 20 {
 				step = total // a short audit needs no intermediate lines
@@ -249,7 +249,7 @@ func printAuditSummary(p *printer, rep diagnose.AuditReport) {
 	for _, s := range rep.Skipped {
 		p.warn(fmt.Sprintf("skipped %s: %s", s.Role, s.Reason))
 	}
-	p.ok(fmt.Sprintf("audited %d of %d roles", len(rep.Roles), rep.Scanned))
+	p.ok(fmt.Sprintf("%s trust GitLab, of %s looked at", plural(len(rep.Roles), "role"), plural(rep.Scanned, "role")))
 }
 
 func countAtOrAbove(rep diagnose.AuditReport, threshold diagnose.Severity) string {

@@ -108,7 +108,7 @@ func TestAuditJSONShape(t *testing.T) {
 	assert.Equal(t, "none", healthy.Worst)
 	assert.NotNil(t, healthy.Findings, "no findings is [], not null")
 	assert.Contains(t, stderr, "auditing 5 roles")
-	assert.Contains(t, stderr, "audited 5 of 6 roles")
+	assert.Contains(t, stderr, "5 roles trust GitLab, of 6 roles looked at")
 }
 
 func keys(m map[string]any) []string {

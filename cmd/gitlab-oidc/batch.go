@@ -33,12 +33,12 @@ func runBatch(ctx context.Context, r *steps.Runner, conn *steps.Connection, ch s
 		return usageError("--role-name names one role; with several projects each gets its own name (or pass --group-role)")
 	}
 	if f.groupRole {
-		p.warn(fmt.Sprintf("one role for %d projects: its trust policy lists each project's sub exactly; any of them can use it", len(projects)))
+		p.warn(fmt.Sprintf("one role for %s: its trust policy lists each project's sub exactly; any of them can use it", plural(len(projects), "project")))
 	}
 	if f.dryRun || !f.yes {
-		p.line(fmt.Sprintf("Would set up %d projects: %s", len(projects), strings.Join(firstN(projects, 10), ", ")))
+		p.line(fmt.Sprintf("Would set up %s: %s", plural(len(projects), "project"), strings.Join(firstN(projects, 10), ", ")))
 		if !f.yes {
-			return usageError("onboarding %d projects writes to AWS and GitLab; pass --yes to go ahead", len(projects))
+			return usageError("onboarding %s writes to AWS and GitLab; pass --yes to go ahead", plural(len(projects), "project"))
 		}
 		return nil
 	}
@@ -71,8 +71,8 @@ func runBatch(ctx context.Context, r *steps.Runner, conn *steps.Connection, ch s
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", res.Project, res.Status, res.Writes, res.RoleARN, res.Error)
 		}
 		tw.Flush()
-		fmt.Fprintf(stdout, "\n%d projects in %s: %d failed. The snippet for their pipelines: gitlab-oidc setup --print-snippet --project <path>\n",
-			len(results), time.Since(start).Round(time.Millisecond), failed)
+		fmt.Fprintf(stdout, "\n%s in %s: %d failed. The snippet for their pipelines: gitlab-oidc setup --print-snippet --project <path>\n",
+			plural(len(results), "project"), time.Since(start).Round(time.Millisecond), failed)
 	}
 	if failed > 0 {
 		return &exitError{code: exitFailure, err: fmt.Errorf("%d of %d projects failed; run the same command again to retry them (done ones are skipped)", failed, len(results))}

@@ -11,7 +11,7 @@ import (
 // runExport writes the plan as Terraform or CloudFormation instead of calling
 // the APIs, for teams whose changes go through code review. An existing
 // provider is referenced, not declared again (one provider per issuer).
-func runExport(plan steps.Plan, conn *steps.Connection, f *setupFlags, stdout io.Writer) error {
+func runExport(plan steps.Plan, conn *steps.Connection, f *setupFlags, stdout, stderr io.Writer) error {
 	opts := steps.ExportOptions{ExistingProviderARN: conn.Existing.ProviderARN}
 	var out []byte
 	var err error
@@ -34,6 +34,6 @@ func runExport(plan steps.Plan, conn *steps.Connection, f *setupFlags, stdout io
 	if err := os.WriteFile(f.output, out, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", f.output, err)
 	}
-	fmt.Fprintf(os.Stderr, "✓ %s written to %s (no API write call was made)\n", f.export, f.output)
+	fmt.Fprintf(stderr, "✓ %s written to %s (no API write call was made)\n", f.export, f.output)
 	return nil
 }

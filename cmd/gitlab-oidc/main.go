@@ -128,3 +128,11 @@ func isFlagError(err error) bool {
 	}
 	return false
 }
+
+// plural says "1 role" or "3 roles".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -356,7 +356,7 @@ func runSetupPlain(ctx context.Context, r *steps.Runner, ch steps.Choices, f *se
 		if len(plans) > 1 {
 			return usageError("--export writes one role; run it once per environment")
 		}
-		return runExport(plan, conn, f, stdout)
+		return runExport(plan, conn, f, stdout, stderr)
 	}
 	preview, err := r.PreviewAll(ctx, plans, decisionsFor(f.yes))
 	if err != nil {
