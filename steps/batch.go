@@ -212,7 +212,8 @@ func (r *Runner) onboardAttempt(ctx context.Context, base *Connection, ch Choice
 		return nil, "", err
 	}
 	// Skip the provider step: Batch ensured it once for everyone.
-	changes, err := applySteps(ctx, withoutProvider(r.plannedSteps([]Plan{p}, Decisions{}, false)), withoutProvider(r.StepsAll([]Plan{p}, Decisions{})), nil)
+	rec, rep := r.recordingAndReplaying()
+	changes, err := applySteps(ctx, withoutProvider(rec.plannedSteps([]Plan{p}, Decisions{}, false)), withoutProvider(rep.StepsAll([]Plan{p}, Decisions{})), nil)
 	return changes, p.RoleARN(), err
 }
 

@@ -544,7 +544,8 @@ func (r *Runner) Apply(ctx context.Context, p Plan, d Decisions, progress func(s
 // the provider before the roles that name it, and the variable only once
 // the role it points at exists.
 func (r *Runner) ApplyAll(ctx context.Context, plans []Plan, d Decisions, progress func(step Step, changes []Change, err error, took time.Duration)) ([]Change, error) {
-	return applySteps(ctx, r.plannedSteps(plans, d, false), r.StepsAll(plans, d), progress)
+	rec, rep := r.recordingAndReplaying()
+	return applySteps(ctx, rec.plannedSteps(plans, d, false), rep.StepsAll(plans, d), progress)
 }
 
 // applySteps checks every step read-only at once, then applies in order the
