@@ -5,10 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
-	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
 	"gitlab-oidc/diagnose"
@@ -55,16 +53,8 @@ type auditDoneMsg struct {
 // roles are read, then a sortable table of roles and, on enter, one role's
 // findings with its trust policy and the offending parts highlighted.
 type AuditModel struct {
-	run       AuditRun
-	st        *styles
-	keys      keyMap
-	simulated bool
-
-	width, height int
-	body          viewport.Model
-	help          help.Model
-	spin          spinner.Model
-	lastFocus     int
+	screens
+	run AuditRun
 
 	running     bool
 	cancel      context.CancelFunc
@@ -83,19 +73,7 @@ type AuditModel struct {
 
 // NewAudit returns the audit screens over a run.
 func NewAudit(run AuditRun, opts AuditOptions) *AuditModel {
-	w, h := opts.Width, opts.Height
-	if w <= 0 {
-		w = 80
-	}
-	if h <= 0 {
-		h = 24
-	}
-	st := newStyles(true)
-	m := &AuditModel{
-		run: run, st: st, keys: newKeyMap(), simulated: opts.Simulated,
-		width: w, height: h, body: viewport.New(), help: newHelp(st),
-		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), running: true,
-	}
+	m := &AuditModel{screens: newScreens(opts.Width, opts.Height, opts.Simulated), run: run, running: true}
 	m.syncBody()
 	return m
 }
@@ -146,12 +124,10 @@ func (m *AuditModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *AuditModel) update(msg tea.Msg) tea.Cmd {
+	if m.frameMsg(msg) {
+		return nil
+	}
 	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-	case tea.BackgroundColorMsg:
-		m.st = newStyles(msg.IsDark())
-		m.help.Styles = m.st.help
 	case spinner.TickMsg:
 		return tickSpinner(&m.spin, m.running, msg)
 	case auditProgressMsg:
@@ -182,12 +158,7 @@ func (m *AuditModel) key(msg tea.KeyPressMsg) tea.Cmd {
 			m.aborted = true
 		}
 		return tea.Quit
-	case key.Matches(msg, k.Help):
-		m.help.ShowAll = !m.help.ShowAll
-	case key.Matches(msg, k.PageUp):
-		m.body.PageUp()
-	case key.Matches(msg, k.PageDown):
-		m.body.PageDown()
+	case m.scrollKey(msg):
 	case key.Matches(msg, k.Back):
 		if m.open {
 			m.open = false
@@ -241,12 +212,7 @@ func (m *AuditModel) sortRoles() {
 }
 
 // View renders the frame around the current screen.
-func (m *AuditModel) View() tea.View {
-	v := tea.NewView(m.chrome().render(m.body, m.help, m.helpKeys()))
-	v.AltScreen = true
-	v.WindowTitle = auditTitle
-	return v
-}
+func (m *AuditModel) View() tea.View { return m.view(m.chrome(), m.helpKeys()) }
 
 func (m *AuditModel) chrome() chrome {
 	c := chrome{st: m.st, title: auditTitle, width: m.width, simulated: m.simulated}
@@ -288,9 +254,8 @@ func (m *AuditModel) helpKeys() helpKeys {
 
 // syncBody renders the current screen into the scrolling body.
 func (m *AuditModel) syncBody() {
-	width := max(20, m.width-3)
-	view, focus := m.screenView(width)
-	fillBody(&m.body, view, width, m.height-m.chrome().height(m.help, m.helpKeys()), focus, &m.lastFocus)
+	view, focus := m.screenView(m.bodyWidth())
+	m.fill(m.chrome(), m.helpKeys(), view, focus)
 }
 
 func (m *AuditModel) screenView(width int) (string, int) {

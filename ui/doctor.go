@@ -3,10 +3,8 @@ package ui
 import (
 	"context"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
-	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
 	"gitlab-oidc/diagnose"
@@ -63,18 +61,9 @@ type collectedMsg struct {
 // findings (Diagnosis), one finding's deciding condition (Detail) and its
 // fix (Fix). Esc or ← goes one screen back.
 type DoctorModel struct {
-	run       DoctorRun
-	st        *styles
-	keys      keyMap
-	simulated bool
-
-	stage     doctorStage
-	width     int
-	height    int
-	body      viewport.Model
-	help      help.Model
-	spin      spinner.Model
-	lastFocus int
+	screens
+	run   DoctorRun
+	stage doctorStage
 
 	loading  bool
 	cancel   context.CancelFunc
@@ -97,19 +86,7 @@ type DoctorModel struct {
 
 // NewDoctor returns the doctor screens over a run.
 func NewDoctor(run DoctorRun, opts DoctorOptions) *DoctorModel {
-	w, h := opts.Width, opts.Height
-	if w <= 0 {
-		w = 80
-	}
-	if h <= 0 {
-		h = 24
-	}
-	st := newStyles(true)
-	m := &DoctorModel{
-		run: run, st: st, keys: newKeyMap(), simulated: opts.Simulated,
-		width: w, height: h, body: viewport.New(), help: newHelp(st),
-		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)), loading: true,
-	}
+	m := &DoctorModel{screens: newScreens(opts.Width, opts.Height, opts.Simulated), run: run, loading: true}
 	m.syncBody()
 	return m
 }
@@ -157,12 +134,10 @@ func (m *DoctorModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *DoctorModel) update(msg tea.Msg) tea.Cmd {
+	if m.frameMsg(msg) {
+		return nil
+	}
 	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-	case tea.BackgroundColorMsg:
-		m.st = newStyles(msg.IsDark())
-		m.help.Styles = m.st.help
 	case spinner.TickMsg:
 		return tickSpinner(&m.spin, m.loading || m.applyBusy(), msg)
 	case collectedMsg:
@@ -199,12 +174,7 @@ func (m *DoctorModel) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	}
 	switch {
-	case key.Matches(msg, k.Help):
-		m.help.ShowAll = !m.help.ShowAll
-	case key.Matches(msg, k.PageUp):
-		m.body.PageUp()
-	case key.Matches(msg, k.PageDown):
-		m.body.PageDown()
+	case m.scrollKey(msg):
 	case key.Matches(msg, k.Back):
 		if m.stage > stageEvidence {
 			m.show(m.stage - 1)
@@ -273,12 +243,7 @@ func (m *DoctorModel) finding() *diagnose.Finding {
 }
 
 // View renders the frame around the current screen.
-func (m *DoctorModel) View() tea.View {
-	v := tea.NewView(m.chrome().render(m.body, m.help, m.helpKeys()))
-	v.AltScreen = true
-	v.WindowTitle = doctorTitle
-	return v
-}
+func (m *DoctorModel) View() tea.View { return m.view(m.chrome(), m.helpKeys()) }
 
 func (m *DoctorModel) chrome() chrome {
 	return chrome{st: m.st, title: doctorTitle, steps: doctorStageNames, current: int(m.stage), width: m.width, simulated: m.simulated}
@@ -327,9 +292,8 @@ func (m *DoctorModel) helpKeys() helpKeys {
 
 // syncBody renders the current screen into the scrolling body.
 func (m *DoctorModel) syncBody() {
-	width := max(20, m.width-3)
-	view, focus := m.screenView(width)
-	fillBody(&m.body, view, width, m.height-m.chrome().height(m.help, m.helpKeys()), focus, &m.lastFocus)
+	view, focus := m.screenView(m.bodyWidth())
+	m.fill(m.chrome(), m.helpKeys(), view, focus)
 }
 
 // screenView is the body of the current screen and its cursor line (-1

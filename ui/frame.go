@@ -6,7 +6,9 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 )
 
@@ -202,4 +204,81 @@ func (m *SetupModel) helpKeys() helpKeys {
 	}
 	full := [][]key.Binding{own, {k.Back, k.Field, k.PrevField}, {k.PageUp, k.PageDown, k.Help, k.Quit}}
 	return helpKeys{short: short, full: full}
+}
+
+// screens is what the doctor and audit models share: the terminal size,
+// the styles and keys, the scrolling body, the help footer and the spinner.
+// Each model embeds it and renders its own body and chrome into it.
+type screens struct {
+	st        *styles
+	keys      keyMap
+	simulated bool
+
+	width, height int
+	body          viewport.Model
+	help          help.Model
+	spin          spinner.Model
+	lastFocus     int
+}
+
+// newScreens sizes the shell (80x24 until the terminal says otherwise).
+func newScreens(width, height int, simulated bool) screens {
+	if width <= 0 {
+		width = 80
+	}
+	if height <= 0 {
+		height = 24
+	}
+	st := newStyles(true)
+	return screens{
+		st: st, keys: newKeyMap(), simulated: simulated,
+		width: width, height: height, body: viewport.New(), help: newHelp(st),
+		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)),
+	}
+}
+
+// frameMsg handles the terminal's size and background colour; it reports
+// whether msg was one of them.
+func (s *screens) frameMsg(msg tea.Msg) bool {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		s.width, s.height = msg.Width, msg.Height
+	case tea.BackgroundColorMsg:
+		s.st = newStyles(msg.IsDark())
+		s.help.Styles = s.st.help
+	default:
+		return false
+	}
+	return true
+}
+
+// scrollKey handles the keys every screen has: help and paging.
+func (s *screens) scrollKey(msg tea.KeyPressMsg) bool {
+	switch {
+	case key.Matches(msg, s.keys.Help):
+		s.help.ShowAll = !s.help.ShowAll
+	case key.Matches(msg, s.keys.PageUp):
+		s.body.PageUp()
+	case key.Matches(msg, s.keys.PageDown):
+		s.body.PageDown()
+	default:
+		return false
+	}
+	return true
+}
+
+// fill puts a screen's view into the body between the chrome's lines.
+func (s *screens) fill(c chrome, keys helpKeys, view string, focus int) {
+	fillBody(&s.body, view, s.bodyWidth(), s.height-c.height(s.help, keys), focus, &s.lastFocus)
+}
+
+// bodyWidth is the width views are laid out for.
+func (s *screens) bodyWidth() int { return max(20, s.width-3) }
+
+// view draws the frame on the alternate screen.
+func (s *screens) view(c chrome, keys helpKeys) tea.View {
+	v := tea.NewView(c.render(s.body, s.help, keys))
+	v.AltScreen = true
+	v.WindowTitle = c.title
+	return v
 }
