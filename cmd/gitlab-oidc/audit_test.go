@@ -162,12 +162,7 @@ func TestAuditTrustPolicyOffline(t *testing.T) {
 // SDK's default configuration chain, as a user would.
 func TestAuditMoto(t *testing.T) {
 	moto := testenv.StartMoto(t)
-	for _, kv := range moto.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	moto.Setenv(t)
 	ctx := context.Background()
 	client := iam.NewFromConfig(moto.AWSConfig())
 	for name, file := range map[string]string{"ci-no-sub": "no-sub.json", "ci-exact": "healthy-exact.json", "ci-group": "wildcard-group.json"} {

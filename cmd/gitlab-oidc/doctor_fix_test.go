@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,17 +19,12 @@ import (
 const accessDenied = "An error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity operation: Not authorized to perform sts:AssumeRoleWithWebIdentity"
 
 // fixRoleWorld is moto with the gitlab.com provider and role gitlab-deploy
-// allowing only branches of acme/payments, and the doctor flags for a tag
-// job's token that it denies.
+// allowing only branches of acme/payments, and the doctor flags (plain
+// mode) for a tag job's token that it denies.
 func fixRoleWorld(t *testing.T) (*iam.Client, []string) {
 	t.Helper()
 	m := testenv.StartMoto(t)
-	for _, kv := range m.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	m.Setenv(t)
 	client := iam.NewFromConfig(m.AWSConfig())
 	ctx := context.Background()
 	trust, err := os.ReadFile(doctorFixture("policies", "branches-only.json"))
@@ -48,7 +42,7 @@ func fixRoleWorld(t *testing.T) (*iam.Client, []string) {
 	in := newDoctorInputs(t)
 	raw := in.signer.Sign(tokentest.GitLabClaims(map[string]any{"ref": "v2.3.0", "ref_type": "tag", "sub": "project_path:acme/payments:ref_type:tag:ref:v2.3.0"}))
 	t.Setenv("GITLAB_OIDC_TOKEN", raw)
-	return client, []string{"--no-tui", "--apply-fix", "--error", accessDenied,
+	return client, []string{"--no-tui", "--error", accessDenied,
 		"--token-env", "GITLAB_OIDC_TOKEN", "--jwks-file", in.keys, "--now", doctorNow, "--private-issuer-ok",
 		"--role-arn", "arn:aws:iam::" + m.AccountID + ":role/gitlab-deploy", "--ci-file", doctorFixture("ci", "good.yml")}
 }
@@ -81,6 +75,7 @@ func roleAllows(t *testing.T, c *iam.Client, sub string) bool {
 func TestDoctorApplyFixCLI(t *testing.T) {
 	const tagSub = "project_path:acme/payments:ref_type:tag:ref:v2.3.0"
 	client, args := fixRoleWorld(t)
+	args = append(args, "--apply-fix")
 
 	code, stdout, stderr := runDoctorCLI(t, strings.NewReader(""), args...)
 	if code != exitUsage || !strings.Contains(stderr, "pass --yes") {

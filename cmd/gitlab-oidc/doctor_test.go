@@ -12,12 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-
 	"gitlab-oidc/internal/gitlabapi"
 	"gitlab-oidc/internal/gitlabfake"
-	"gitlab-oidc/internal/testenv"
 	"gitlab-oidc/internal/token/tokentest"
 )
 
@@ -196,36 +192,10 @@ func TestDoctorTextReport(t *testing.T) {
 // TestDoctorReadsTheRoleFromIAM runs the command against moto: the trust
 // policy comes from GetRole (URL-encoded), the provider from the account.
 func TestDoctorReadsTheRoleFromIAM(t *testing.T) {
-	m := testenv.StartMoto(t)
-	for _, kv := range m.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	client := iam.NewFromConfig(m.AWSConfig())
-	ctx := context.Background()
-	trust, err := os.ReadFile(doctorFixture("policies", "branches-only.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("gitlab-deploy"), AssumeRolePolicyDocument: aws.String(string(trust))}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{
-		Url: aws.String("https://gitlab.com"), ClientIDList: []string{"sts.amazonaws.com"},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	in := newDoctorInputs(t)
-	raw := in.signer.Sign(tokentest.GitLabClaims(map[string]any{"ref": "v2.3.0", "ref_type": "tag", "sub": "project_path:acme/payments:ref_type:tag:ref:v2.3.0"}))
-	t.Setenv("GITLAB_OIDC_TOKEN", raw)
+	_, args := fixRoleWorld(t)
 	// The issuer probe cannot reach gitlab.com from here; the AccessDenied
 	// text still puts the trust policy first, as STS got past the keys.
-	code, stdout, stderr := runDoctorCLI(t, strings.NewReader(""), "--format", "json",
-		"--error", "An error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity operation: Not authorized to perform sts:AssumeRoleWithWebIdentity",
-		"--token-env", "GITLAB_OIDC_TOKEN", "--jwks-file", in.keys, "--now", doctorNow,
-		"--role-arn", "arn:aws:iam::"+m.AccountID+":role/gitlab-deploy", "--ci-file", doctorFixture("ci", "good.yml"))
+	code, stdout, stderr := runDoctorCLI(t, strings.NewReader(""), append(args, "--format", "json")...)
 	if code != exitFailure {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -47,6 +48,20 @@ func (m *Moto) Env() []string {
 		"AWS_DEFAULT_REGION=us-east-1",
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
+}
+
+// Setenv points this process's default AWS chain at the moto for the
+// length of the test (as a user would with AWS_ENDPOINT_URL), with no
+// shared config or credentials file that could name another account.
+func (m *Moto) Setenv(t testing.TB) {
+	t.Helper()
+	for _, kv := range m.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	none := filepath.Join(t.TempDir(), "none")
+	t.Setenv("AWS_CONFIG_FILE", none)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
 }
 
 // StartMoto starts a private moto_server for this test on a free loopback
