@@ -55,10 +55,9 @@ func setupWorld(t *testing.T) (*gitlabfake.Server, string, []string) {
 	if err := os.WriteFile(filepath.Join(dir, ".gitlab-ci.yml"), []byte("stages: [test]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, kv := range append(moto.Env(), "GITLAB_TOKEN=glpat-cli", "HOME="+t.TempDir()) {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	moto.Setenv(t)
+	t.Setenv("GITLAB_TOKEN", "glpat-cli")
+	t.Setenv("HOME", t.TempDir())
 	args := []string{"setup", "--no-tui", "--gitlab-url", srv.URL, "--project", "acme/payments", "--issuer-url", "https://gitlab.com", "--no-probe", "-C", dir}
 	return srv, dir, args
 }
