@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"gitlab-oidc/internal/gitlabapi"
 	"gitlab-oidc/internal/token"
 )
 
@@ -123,5 +124,5 @@ func refIsProtected(ref string, tag bool, branches, tags []string) bool {
 	if tag {
 		patterns = tags
 	}
-	return slices.ContainsFunc(patterns, func(p string) bool { return globMatch(p, ref) })
+	return slices.ContainsFunc(patterns, func(p string) bool { return gitlabapi.WildcardMatch(p, ref) })
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"gitlab-oidc/internal/cifile"
+	"gitlab-oidc/internal/gitlabapi"
 )
 
 // roleRules report a role that does not exist.
@@ -172,28 +173,7 @@ func envScopeMatches(scope, env string) bool {
 	if env == "" {
 		return false
 	}
-	return globMatch(scope, env)
-}
-
-// globMatch matches GitLab's * wildcard (protected refs, environment
-// scopes), which also matches '/'.
-func globMatch(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, p)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(p):]
-	}
-	return strings.HasSuffix(s, parts[len(parts)-1])
+	return gitlabapi.WildcardMatch(scope, env)
 }
 
 func idTokensMissing(ev *Evidence, job *cifile.Job) []Finding {

@@ -16,6 +16,7 @@ import (
 	"gitlab-oidc/internal/gitlabapi"
 	"gitlab-oidc/internal/gitlabfake"
 	"gitlab-oidc/internal/testenv"
+	"gitlab-oidc/internal/token"
 )
 
 func TestReadProjectList(t *testing.T) {
@@ -139,13 +140,13 @@ func TestBatchGroupRoleListsEachProjectExactly(t *testing.T) {
 		t.Fatalf("group variables = %+v", gvars)
 	}
 	conn := *base
-	conn.Project = ProjectInfo{ID: 1000, Path: paths[0], SubComponents: DefaultSubComponents}
+	conn.Project = ProjectInfo{ID: 1000, Path: paths[0], SubComponents: token.DefaultSubComponents}
 	p, err := r.Plan(&conn, Choices{Allow: []Allow{{Kind: AllowBranch, Pattern: "main"}}, VariableScope: "group", Group: "acme"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i < len(paths); i++ {
-		p.MoreProjects = append(p.MoreProjects, ProjectInfo{ID: int64(1000 + i), Path: paths[i], SubComponents: DefaultSubComponents})
+		p.MoreProjects = append(p.MoreProjects, ProjectInfo{ID: int64(1000 + i), Path: paths[i], SubComponents: token.DefaultSubComponents})
 	}
 	exact, like, err := p.SubValues()
 	if err != nil {

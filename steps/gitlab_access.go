@@ -8,11 +8,8 @@ import (
 	"strings"
 
 	"gitlab-oidc/internal/gitlabapi"
+	"gitlab-oidc/internal/token"
 )
-
-// DefaultSubComponents is GitLab's sub claim shape when a project has not
-// customised ci_id_token_sub_claim_components.
-var DefaultSubComponents = []string{"project_path", "ref_type", "ref"}
 
 // AccessProblem is one thing the GitLab token cannot do that setup needs,
 // said in words with what to do about it.
@@ -52,7 +49,7 @@ func CheckAccess(ctx context.Context, gl gitlabapi.Client, project, variableScop
 	if p.SubClaimComponents == nil {
 		problems = append(problems, AccessProblem{
 			What: fmt.Sprintf("GitLab did not report ci_id_token_sub_claim_components for %s (an instance older than 17.10)", p.PathWithNamespace),
-			Fix:  "assuming the default sub claim " + strings.Join(DefaultSubComponents, ",") + "; custom components need GitLab 17.10 or later",
+			Fix:  "assuming the default sub claim " + strings.Join(token.DefaultSubComponents, ",") + "; custom components need GitLab 17.10 or later",
 		})
 	}
 	switch variableScope {
@@ -112,7 +109,7 @@ func CheckSubComponentsAccess(user gitlabapi.User, p gitlabapi.Project, want []s
 // the instance does not report one.
 func SubComponentsOf(p gitlabapi.Project) []string {
 	if p.SubClaimComponents == nil {
-		return DefaultSubComponents
+		return token.DefaultSubComponents
 	}
 	return p.SubClaimComponents
 }

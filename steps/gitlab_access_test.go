@@ -9,6 +9,7 @@ import (
 
 	"gitlab-oidc/internal/gitlabapi"
 	"gitlab-oidc/internal/gitlabfake"
+	"gitlab-oidc/internal/token"
 )
 
 func TestCheckAccess(t *testing.T) {
@@ -36,7 +37,7 @@ func TestCheckAccess(t *testing.T) {
 			srv := gitlabWorld(t)
 			srv.AddProject(gitlabfake.Project{Path: "acme/secret"})
 			srv.AddProject(gitlabfake.Project{Path: "acme/legacy"})
-			srv.AddProject(gitlabfake.Project{Path: "maria/tools", Personal: true, SubClaimComponents: DefaultSubComponents})
+			srv.AddProject(gitlabfake.Project{Path: "maria/tools", Personal: true, SubClaimComponents: token.DefaultSubComponents})
 			srv.AddGroup("other")
 			srv.SetAccess(glMaintainer, "acme/legacy", gitlabapi.Maintainer)
 			srv.SetAccess(glMaintainer, "maria/tools", gitlabapi.Owner)
@@ -71,7 +72,7 @@ func TestCheckSubComponentsAccess(t *testing.T) {
 		want    []string
 		blocks  bool
 	}{
-		"unchanged default needs nothing": {p, gitlabapi.User{}, DefaultSubComponents, false},
+		"unchanged default needs nothing": {p, gitlabapi.User{}, token.DefaultSubComponents, false},
 		"Developer cannot change":         {p, gitlabapi.User{}, []string{"project_id", "ref_type", "ref"}, true},
 		"admin can":                       {p, gitlabapi.User{IsAdmin: true}, []string{"project_id"}, false},
 		"Maintainer can": {gitlabapi.Project{PathWithNamespace: "acme/payments", AccessLevel: gitlabapi.Maintainer},
@@ -87,5 +88,5 @@ func TestCheckSubComponentsAccess(t *testing.T) {
 		})
 	}
 	assert.Equal(t, []string{"project_id"}, SubComponentsOf(gitlabapi.Project{SubClaimComponents: []string{"project_id"}}))
-	assert.Equal(t, DefaultSubComponents, SubComponentsOf(gitlabapi.Project{}))
+	assert.Equal(t, token.DefaultSubComponents, SubComponentsOf(gitlabapi.Project{}))
 }

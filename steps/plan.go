@@ -6,13 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"gitlab-oidc/internal/gitlabapi"
 	"gitlab-oidc/internal/policy"
+	"gitlab-oidc/internal/token"
 )
 
 // Allow kinds: which refs' jobs may assume the role.
@@ -208,7 +210,7 @@ func (p Plan) SubComponents() []string {
 	if len(p.Project.SubComponents) > 0 {
 		return p.Project.SubComponents
 	}
-	return []string{"project_path", "ref_type", "ref"}
+	return token.DefaultSubComponents
 }
 
 // SubValues returns the sub values the trust policy allows: exact ones
@@ -255,12 +257,12 @@ func (p Plan) subFor(comps []string, proj ProjectInfo, a Allow) (string, error) 
 	case AllowProtected:
 		values["ref"] = "*"
 		values["ref_protected"] = "true"
-		if !p.Instance.IsGitLabCom() && !contains(comps, "ref_protected") {
+		if !p.Instance.IsGitLabCom() && !slices.Contains(comps, "ref_protected") {
 			return "", errors.New("--allow protected on a self-managed instance needs ref_protected in the sub claim: AWS passes only aud and sub for it; pass --sub-components project_path,ref_type,ref,ref_protected (or lead with project_id)")
 		}
 	default:
 		values["ref"] = a.Pattern
-		if contains(comps, "ref_protected") {
+		if slices.Contains(comps, "ref_protected") {
 			values["ref_protected"] = protectedValue(a, proj)
 		}
 	}
@@ -270,7 +272,7 @@ func (p Plan) subFor(comps []string, proj ProjectInfo, a Allow) (string, error) 
 		values["deployment_tier"] = firstNonEmpty(p.DeploymentTier, "*")
 		values["environment_protected"] = "*"
 	}
-	return buildSub(comps, values), nil
+	return token.BuildSub(comps, values), nil
 }
 
 // protectedValue is the ref_protected component for an allow: "true" when
@@ -298,51 +300,14 @@ func RefProtected(a Allow, proj ProjectInfo) bool {
 	}
 }
 
-// matchesAnyProtected reports whether a ref (or a pattern, conservatively:
-// only when a protected pattern is identical or "*") is protected.
+// matchesAnyProtected reports whether a ref is protected by one of the
+// project's protected names or wildcards. For a pattern it is conservative:
+// only "*" or the identical pattern covers every ref the pattern admits.
 func matchesAnyProtected(ref string, protected []string) bool {
-	for _, p := range protected {
-		if p == ref || p == "*" {
-			return true
-		}
-		if !strings.ContainsAny(ref, "*?") {
-			if ok, _ := path.Match(p, ref); ok && !strings.Contains(ref, "/") {
-				return true
-			}
-			if globMatch(p, ref) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// globMatch matches GitLab's protected-ref wildcards, where * also matches /.
-func globMatch(pattern, name string) bool {
-	re := "^" + strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*") + "$"
-	ok, _ := regexp.MatchString(re, name)
-	return ok
-}
-
-func buildSub(components []string, values map[string]string) string {
-	parts := make([]string, 0, len(components))
-	for _, c := range components {
-		v, ok := values[c]
-		if !ok || v == "" {
-			continue // GitLab drops components whose value is nil
-		}
-		parts = append(parts, c+":"+v)
-	}
-	return strings.Join(parts, ":")
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
+	wildcard := strings.ContainsAny(ref, "*?")
+	return slices.ContainsFunc(protected, func(p string) bool {
+		return p == ref || p == "*" || (!wildcard && gitlabapi.WildcardMatch(p, ref))
+	})
 }
 
 // TrustPolicy builds the role's trust policy: aud and sub always pinned,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"gitlab-oidc/internal/awsapi"
 	"gitlab-oidc/internal/gitlabapi"
 	"gitlab-oidc/internal/policy"
+	"gitlab-oidc/internal/token"
 )
 
 // Env is what a setup run talks to. Every client is behind an interface so
@@ -168,7 +170,7 @@ func (r *Runner) projectInfo(ctx context.Context, proj gitlabapi.Project) (Proje
 		ProtectedTags:     refNames(tags),
 	}
 	if len(info.SubComponents) == 0 {
-		info.SubComponents = []string{"project_path", "ref_type", "ref"}
+		info.SubComponents = token.DefaultSubComponents
 	}
 	return info, nil
 }
@@ -495,7 +497,7 @@ func (r *Runner) plannedSteps(plans []Plan, d Decisions, apply bool) []Step {
 
 func appendMissing(list []string, values ...string) []string {
 	for _, v := range values {
-		if !contains(list, v) {
+		if !slices.Contains(list, v) {
 			list = append(list, v)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gitlab-oidc/internal/gitlabapi"
@@ -229,7 +230,7 @@ func planWarnings(p Plan) []string {
 		w = append(w, fmt.Sprintf("the project's sub claim will become %s: other roles that match the old shape (%s) will stop matching",
 			strings.Join(p.NewSubComponents, ","), strings.Join(p.Project.SubComponents, ",")))
 	}
-	if !p.Instance.IsGitLabCom() && !contains(p.SubComponents(), "project_id") {
+	if !p.Instance.IsGitLabCom() && !slices.Contains(p.SubComponents(), "project_id") {
 		w = append(w, "access is pinned by project path: a renamed or deleted project's path can be taken over; consider --sub-components project_id,ref_type,ref")
 	}
 	return w

@@ -12,6 +12,7 @@ import (
 
 	"gitlab-oidc/internal/gitlabapi"
 	"gitlab-oidc/internal/gitlabfake"
+	"gitlab-oidc/internal/token"
 )
 
 const (
@@ -26,7 +27,7 @@ const (
 func gitlabWorld(t *testing.T) *gitlabfake.Server {
 	t.Helper()
 	srv := gitlabfake.Start(t)
-	srv.AddProject(gitlabfake.Project{ID: 4242, Path: "acme/payments", SubClaimComponents: DefaultSubComponents,
+	srv.AddProject(gitlabfake.Project{ID: 4242, Path: "acme/payments", SubClaimComponents: token.DefaultSubComponents,
 		ProtectedBranches: []string{"main"}, ProtectedTags: []string{"v*"}})
 	srv.AddUser(glMaintainer, "maria")
 	srv.SetAccess(glMaintainer, "acme/payments", gitlabapi.Maintainer)
