@@ -95,7 +95,7 @@ type Instance struct {
 // KeyPrefix is the issuer without its scheme: the IAM provider's name and the
 // prefix of its condition keys ("gitlab.com", "git.example.com/gitlab").
 func (i Instance) KeyPrefix() string {
-	return strings.TrimSuffix(strings.TrimPrefix(i.IssuerURL, "https://"), "/")
+	return NormalizeProviderURL(i.IssuerURL)
 }
 
 // IsGitLabCom reports whether tokens come from gitlab.com, the only GitLab

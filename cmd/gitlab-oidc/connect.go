@@ -80,7 +80,7 @@ func (c *connectFlags) runner(ctx context.Context, cmd *cobra.Command) (*steps.R
 	if project == "" {
 		return nil, usageError("no GitLab project: pass --project group/name, or run in a checkout whose origin remote points at %s", baseURL)
 	}
-	host := strings.TrimPrefix(strings.TrimPrefix(baseURL, "https://"), "http://")
+	host := urlHost(baseURL)
 	token, source := gitlabapi.TokenFromEnvironment(host)
 	if token == "" {
 		return nil, usageError("no GitLab token for %s: set GITLAB_TOKEN to a personal access token with the api scope (or log in with glab auth login)", host)
@@ -125,12 +125,15 @@ func (c *connectFlags) resolveGitLabURL(remote gitremote.Remote, remoteErr error
 }
 
 func sameHost(a, b string) bool {
-	strip := func(s string) string {
-		s = strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://")
-		host, _, _ := strings.Cut(s, "/")
-		return strings.ToLower(host)
-	}
-	return strip(a) == strip(b)
+	return strings.EqualFold(urlHost(a), urlHost(b))
+}
+
+// urlHost is the host (and port) of a GitLab URL, without scheme or the
+// relative URL root: the key glab's config and tokens are filed under.
+func urlHost(u string) string {
+	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	host, _, _ := strings.Cut(u, "/")
+	return host
 }
 
 // printer writes progress lines to stderr, with symbols that survive NO_COLOR.

@@ -367,10 +367,7 @@ func (f *doctorFlags) sources(ctx context.Context, o diagnose.CollectOptions) (d
 		}
 	}
 	if base := f.gitlabBase(o); base != "" {
-		host := strings.TrimPrefix(strings.TrimPrefix(base, "https://"), "http://")
-		if i := strings.IndexByte(host, '/'); i >= 0 {
-			host = host[:i]
-		}
+		host := urlHost(base)
 		tok, _ := gitlabapi.TokenFromEnvironment(host)
 		if tok == "" {
 			gaps = append(gaps, fmt.Sprintf("GitLab: the job, its log and variables not read: no GitLab token for %s; set GITLAB_TOKEN (read_api scope, Reporter or above) or log in with glab auth login", host))
