@@ -45,6 +45,11 @@ func CheckAccess(ctx context.Context, gl gitlabapi.Client, project, variableScop
 	if err != nil {
 		return []AccessProblem{problemFromError(fmt.Sprintf("@%s cannot read project %s", user.Username, project), err)}
 	}
+	return accessProblems(ctx, gl, user, p, variableScope, group)
+}
+
+// accessProblems judges what was already read: the user and the project.
+func accessProblems(ctx context.Context, gl gitlabapi.Client, user gitlabapi.User, p gitlabapi.Project, variableScope, group string) []AccessProblem {
 	var problems []AccessProblem
 	if p.SubClaimComponents == nil {
 		problems = append(problems, AccessProblem{
@@ -88,21 +93,6 @@ func checkGroupAccess(ctx context.Context, gl gitlabapi.Client, user gitlabapi.U
 			Fix:  "ask an Owner of " + g.FullPath + " to run setup, or store the variable in the project (--variable-scope project)"}}
 	}
 	return nil
-}
-
-// CheckSubComponentsAccess says whether the token may change the project's
-// sub claim components to want (Maintainer or higher); nil when it may or
-// when nothing would change.
-func CheckSubComponentsAccess(user gitlabapi.User, p gitlabapi.Project, want []string) *AccessProblem {
-	if len(want) == 0 || strings.Join(want, ",") == strings.Join(SubComponentsOf(p), ",") {
-		return nil
-	}
-	if user.IsAdmin || p.AccessLevel >= gitlabapi.Maintainer {
-		return nil
-	}
-	return &AccessProblem{Blocking: true,
-		What: fmt.Sprintf("you are %s of %s; changing its sub claim components needs Maintainer", roleOf(p.AccessLevel), p.PathWithNamespace),
-		Fix:  "ask a Maintainer to set ci_id_token_sub_claim_components, or keep the current shape"}
 }
 
 // SubComponentsOf is the project's sub claim shape, GitLab's default when

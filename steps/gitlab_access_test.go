@@ -63,30 +63,3 @@ func TestCheckAccess(t *testing.T) {
 		})
 	}
 }
-
-func TestCheckSubComponentsAccess(t *testing.T) {
-	p := gitlabapi.Project{PathWithNamespace: "acme/payments", AccessLevel: gitlabapi.Developer}
-	tests := map[string]struct {
-		project gitlabapi.Project
-		user    gitlabapi.User
-		want    []string
-		blocks  bool
-	}{
-		"unchanged default needs nothing": {p, gitlabapi.User{}, token.DefaultSubComponents, false},
-		"Developer cannot change":         {p, gitlabapi.User{}, []string{"project_id", "ref_type", "ref"}, true},
-		"admin can":                       {p, gitlabapi.User{IsAdmin: true}, []string{"project_id"}, false},
-		"Maintainer can": {gitlabapi.Project{PathWithNamespace: "acme/payments", AccessLevel: gitlabapi.Maintainer},
-			gitlabapi.User{}, []string{"project_id"}, false},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			got := CheckSubComponentsAccess(tc.user, tc.project, tc.want)
-			assert.Equal(t, tc.blocks, got != nil)
-			if got != nil {
-				assert.Contains(t, got.What, "you are Developer of acme/payments; changing its sub claim components needs Maintainer")
-			}
-		})
-	}
-	assert.Equal(t, []string{"project_id"}, SubComponentsOf(gitlabapi.Project{SubClaimComponents: []string{"project_id"}}))
-	assert.Equal(t, token.DefaultSubComponents, SubComponentsOf(gitlabapi.Project{}))
-}

@@ -136,15 +136,10 @@ func (r *Runner) connectGitLab(ctx context.Context, conn *Connection) error {
 	}
 	conn.GitLab = GitLabIdentity{URL: gl.BaseURL(), Username: user.Username, AccessLevel: proj.AccessLevel, TokenSource: r.Env.GitLabTokenSource}
 	conn.Project = info
-	if r.Env.VariableScope == gitlabapi.TargetGroup {
-		for _, p := range checkGroupAccess(ctx, gl, user, proj, r.Env.VariableGroup) {
-			if p.Blocking {
-				conn.Problems = append(conn.Problems, p.String())
-			}
+	for _, p := range accessProblems(ctx, gl, user, proj, r.Env.VariableScope, r.Env.VariableGroup) {
+		if p.Blocking {
+			conn.Problems = append(conn.Problems, p.String())
 		}
-	} else if proj.AccessLevel < gitlabapi.Maintainer && !user.IsAdmin {
-		conn.Problems = append(conn.Problems, fmt.Sprintf("@%s is %s of %s; setting CI/CD variables needs Maintainer (ask a Maintainer or Owner to run setup, or to raise your role)",
-			user.Username, proj.AccessLevel, proj.PathWithNamespace))
 	}
 	return nil
 }
@@ -279,11 +274,7 @@ func (r *Runner) Plan(conn *Connection, ch Choices) (Plan, error) {
 
 // Templates lists the permissions templates.
 func (r *Runner) Templates() []TemplateInfo {
-	var out []TemplateInfo
-	for _, t := range Templates() {
-		out = append(out, t.TemplateInfo)
-	}
-	return out
+	return TemplateInfos()
 }
 
 // specs derives each step's input from the plan.

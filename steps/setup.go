@@ -219,12 +219,14 @@ func planWarnings(p Plan) []string {
 			w = append(w, fmt.Sprintf("%s uses StringLike: every %s matching %q can assume the role", a, a.Kind, a.Pattern))
 		}
 	}
-	if p.Variable.Protected {
-		for _, a := range p.Allow {
-			if !RefProtected(a, p.Project) {
-				w = append(w, fmt.Sprintf("%s is protected but %s is not: jobs there will see an empty %s", p.Variable.Key, a.Describe(), p.Variable.Key))
-			}
+	var unprotected []string
+	for _, a := range p.Allow {
+		if !RefProtected(a, p.Project) {
+			unprotected = append(unprotected, a.Describe())
 		}
+	}
+	if msg := ProtectedVariableWarning(p.Variable.Key, p.Variable.Protected, unprotected); msg != "" {
+		w = append(w, msg)
 	}
 	if len(p.NewSubComponents) > 0 {
 		w = append(w, fmt.Sprintf("the project's sub claim will become %s: other roles that match the old shape (%s) will stop matching",

@@ -178,12 +178,6 @@ func redactValue(v string) string {
 	return "(masked) …" + v[len(v)-4:]
 }
 
-// DefaultProtected says whether the variable should be protected: only when
-// every ref allowed to assume the role is protected. GitLab gives protected
-// variables only to pipelines on protected branches and tags, so protecting
-// it otherwise would leave some allowed jobs with an empty variable.
-func DefaultProtected(allRefsProtected bool) bool { return allRefsProtected }
-
 // ProtectedVariableWarning explains, for a protected variable, which
 // allowed refs (described in words, e.g. "branch feature/*") will not see
 // it because they are not protected; "" when there is nothing to say.
@@ -191,7 +185,7 @@ func ProtectedVariableWarning(key string, protected bool, unprotectedRefs []stri
 	if !protected || len(unprotectedRefs) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s is protected but %s %s not protected: jobs there will see an empty %s and cannot assume the role; protect the ref or set the variable unprotected (--protected=false)",
+	return fmt.Sprintf("%s is protected but %s %s not protected: jobs there will see an empty %s and cannot assume the role; protect the ref or set the variable unprotected (--protected-variable false)",
 		key, strings.Join(unprotectedRefs, ", "), isAre(len(unprotectedRefs)), key)
 }
 

@@ -212,8 +212,6 @@ func TestEnsureVariableErrors(t *testing.T) {
 }
 
 func TestProtectedVariableWarning(t *testing.T) {
-	assert.True(t, DefaultProtected(true))
-	assert.False(t, DefaultProtected(false))
 	tests := map[string]struct {
 		protected bool
 		refs      []string
