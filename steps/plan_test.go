@@ -131,7 +131,7 @@ func TestDefaultRoleName(t *testing.T) {
 		})
 	}
 	long := DefaultRoleName(strings.Repeat("very-long-group/", 6)+"project", []Allow{{Kind: "branch", Pattern: "main"}})
-	if len(long) > 64 || ValidateRoleNameChars(long) != nil {
+	if len(long) > 64 || ValidateRoleName(long) != nil {
 		t.Fatalf("long name %q (%d chars) is not a valid IAM role name", long, len(long))
 	}
 	other := DefaultRoleName(strings.Repeat("very-long-group/", 6)+"project2", []Allow{{Kind: "branch", Pattern: "main"}})
@@ -139,18 +139,6 @@ func TestDefaultRoleName(t *testing.T) {
 		t.Fatalf("two long project paths collide on %q", long)
 	}
 }
-
-// ValidateRoleNameChars checks the IAM role-name character set for the test.
-func ValidateRoleNameChars(name string) error {
-	if roleNameUnsafe.MatchString(name) || name == "" {
-		return errString("invalid role name " + name)
-	}
-	return nil
-}
-
-type errString string
-
-func (e errString) Error() string { return string(e) }
 
 func TestTrustPolicyPinsAudSubAndProjectID(t *testing.T) {
 	conn := &Connection{

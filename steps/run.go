@@ -557,7 +557,7 @@ func applySteps(ctx context.Context, checkSteps, steps []Step, progress func(ste
 	}
 	var all []Change
 	for i, s := range steps {
-		if !hasWrites(checks[i].changes) {
+		if !HasWrites(checks[i].changes) {
 			all = append(all, checks[i].changes...)
 			if progress != nil {
 				progress(s, checks[i].changes, nil, checks[i].took)
@@ -580,7 +580,8 @@ func applySteps(ctx context.Context, checkSteps, steps []Step, progress func(ste
 	return all, nil
 }
 
-func hasWrites(changes []Change) bool {
+// HasWrites reports whether any change writes something.
+func HasWrites(changes []Change) bool {
 	for _, c := range changes {
 		if c.IsWrite() {
 			return true

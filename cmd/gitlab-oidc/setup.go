@@ -392,7 +392,7 @@ func runSetupPlain(ctx context.Context, r *steps.Runner, ch steps.Choices, f *se
 		}
 		f.yes = true
 	}
-	if !hasWrites(preview.Changes) {
+	if !steps.HasWrites(preview.Changes) {
 		p.ok("Nothing to do: AWS, GitLab and the files already match the plan (no write calls made)")
 		report.Changes = preview.Changes
 		return writeSetupReport(stdout, f.conn.format, report, plans, preview, false)
@@ -447,15 +447,6 @@ func confirm(stdin io.Reader, stderr io.Writer, question string) bool {
 
 func decisionsFor(yes bool) steps.Decisions {
 	return steps.Decisions{AddTrustStatement: yes, AddClientID: yes, ReplaceVariable: yes, OverwriteFiles: yes, EditCIFile: yes}
-}
-
-func hasWrites(changes []steps.Change) bool {
-	for _, c := range changes {
-		if c.IsWrite() {
-			return true
-		}
-	}
-	return false
 }
 
 func summarize(changes []steps.Change) string {
