@@ -72,7 +72,7 @@ func (f *doctorFlags) applyFirstFix(ctx context.Context, cmd *cobra.Command, ev 
 	}
 	fmt.Fprintf(w, "\nFix for %s: %s\n", fd.ID, p.Summary)
 	writeChanges(w, preview)
-	if !hasWrites(preview) {
+	if !steps.HasWrites(preview) {
 		fmt.Fprintln(w, "Nothing to change: it is already fixed (no write made).")
 		return recheck(w, ev, fd, p), nil
 	}
