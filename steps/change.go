@@ -60,8 +60,6 @@ type Decisions struct {
 	ReplaceVariable bool
 	// OverwriteFiles allows writing a snippet file that exists with other content.
 	OverwriteFiles bool
-	// EditCIFile allows adding the include: line to .gitlab-ci.yml.
-	EditCIFile bool
 }
 
 // InlinePolicy is a named inline permissions policy document (JSON).

@@ -21,8 +21,8 @@ type FileEdit struct {
 	Old    string
 	New    string
 	Exists bool
-	// IsCIFile marks the main pipeline file, whose edit needs
-	// Decisions.EditCIFile rather than OverwriteFiles.
+	// IsCIFile marks the main pipeline file: adding the include to it is an
+	// ordinary edit, while replacing a different snippet needs permission.
 	IsCIFile bool
 }
 
@@ -105,10 +105,11 @@ func minimalCIFile(includePath string) string {
 }
 
 // ApplyCIFiles turns edits into changes with unified diffs and, when apply
-// is true, writes them. It asks permission through d: a snippet file that
-// exists with other content needs d.OverwriteFiles, an edit of the existing
-// main pipeline file needs d.EditCIFile; without it the
-// result is a *ConflictError carrying the diff. Files are written atomically
+// is true, writes them. Adding the include: to the main pipeline file is an
+// ordinary edit, shown as a diff with the rest of the plan; only a snippet
+// file that exists with other content (someone's edits would be lost) needs
+// d.OverwriteFiles, and without it the result is a *ConflictError carrying
+// the diff. Files are written atomically
 // and keep their mode. Unchanged files yield ActionKeep, so a second run
 // changes nothing.
 func ApplyCIFiles(dir string, edits []FileEdit, d Decisions, apply bool) ([]Change, error) {
@@ -127,13 +128,9 @@ func ApplyCIFiles(dir string, edits []FileEdit, d Decisions, apply bool) ([]Chan
 		}
 		ch.Diff = textdiff.Unified("a/"+e.Path, "b/"+e.Path, e.Old, e.New, 3)
 		if e.Exists {
-			if e.IsCIFile && !d.EditCIFile {
-				return changes, &ConflictError{Resource: "file", Name: e.Path, Diff: ch.Diff,
-					Hint: "allow adding the include: with --edit-ci-file (or add it yourself as shown)"}
-			}
 			if !e.IsCIFile && !d.OverwriteFiles {
 				return changes, &ConflictError{Resource: "file", Name: e.Path, Diff: ch.Diff,
-					Hint: "allow replacing it with --overwrite-files (your edits to it would be lost)"}
+					Hint: "replacing it loses the edits shown: confirm it on the review screen or pass --yes (or choose another --ci-file)"}
 			}
 			if e.IsCIFile {
 				ch.Detail = "add include of the snippet"

@@ -129,12 +129,8 @@ func TestPlanApplyCIFiles(t *testing.T) {
 		"fresh repository": {
 			wantActions: []Action{ActionWrite, ActionWrite},
 		},
-		"existing pipeline without permission": {
-			ci:           "build:\n  script: make\n",
-			wantConflict: ".gitlab-ci.yml",
-		},
-		"existing pipeline with permission": {
-			ci: "build:\n  script: make\n", decisions: Decisions{EditCIFile: true},
+		"existing pipeline: the include is an ordinary edit": {
+			ci:          "build:\n  script: make\n",
 			wantActions: []Action{ActionWrite, ActionEdit},
 		},
 		"different snippet without permission": {

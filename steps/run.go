@@ -480,7 +480,7 @@ func (r *Runner) plannedSteps(plans []Plan, d Decisions, apply bool) []Step {
 			if err != nil {
 				return nil, err
 			}
-			return ApplyCIFiles(r.Env.WorkDir, edits, withCIEdit(d), apply)
+			return ApplyCIFiles(r.Env.WorkDir, edits, d, apply)
 		}})
 	}
 	return steps
@@ -626,12 +626,4 @@ func InstanceFromURL(raw string) (string, error) {
 		return "", fmt.Errorf("GitLab URL %q is not a URL: pass --gitlab-url https://gitlab.example.com", raw)
 	}
 	return strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/"), nil
-}
-
-// withCIEdit allows the include: edit of the pipeline file: it is an ordinary
-// change, shown as a diff on the review like every other and confirmed with
-// the plan. Overwriting a different snippet file stays a separate question.
-func withCIEdit(d Decisions) Decisions {
-	d.EditCIFile = true
-	return d
 }

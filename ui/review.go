@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -90,7 +89,7 @@ func (r *reviewScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 			if c == nil {
 				return r, nil
 			}
-			if !allowConflict(&r.s.decisions, c, r.s.plan) {
+			if !allowConflict(&r.s.decisions, c) {
 				r.blocked = "the wizard cannot allow this change; " + c.Hint
 				return r, nil
 			}
@@ -112,7 +111,7 @@ func (r *reviewScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 // firstUnresolved is the first conflict the user has not allowed yet.
 func (r *reviewScreen) firstUnresolved() *steps.ConflictError {
 	for _, c := range r.s.preview.Conflicts {
-		if !conflictAllowed(r.s.decisions, c, r.s.plan) {
+		if !conflictAllowed(r.s.decisions, c) {
 			return c
 		}
 	}
@@ -121,7 +120,7 @@ func (r *reviewScreen) firstUnresolved() *steps.ConflictError {
 
 // decisionField maps a conflict to the Decisions field that allows it, or
 // nil when no decision covers it.
-func decisionField(d *steps.Decisions, c *steps.ConflictError, plan steps.Plan) *bool {
+func decisionField(d *steps.Decisions, c *steps.ConflictError) *bool {
 	switch c.Resource {
 	case steps.ResourceRole:
 		return &d.AddTrustStatement
@@ -130,25 +129,15 @@ func decisionField(d *steps.Decisions, c *steps.ConflictError, plan steps.Plan) 
 	case steps.ResourceVariable:
 		return &d.ReplaceVariable
 	case "file":
-		if samePath(c.Name, plan.CIFile) && !samePath(c.Name, plan.SnippetPath) {
-			return &d.EditCIFile
-		}
 		return &d.OverwriteFiles
 	}
 	return nil
 }
 
-// samePath reports whether a conflict's file is the planned one; the steps
-// may report it relative to the checkout or with the checkout's path.
-func samePath(name, planned string) bool {
-	name, planned = filepath.ToSlash(name), strings.TrimPrefix(filepath.ToSlash(planned), "./")
-	return planned != "" && (name == planned || strings.HasSuffix(name, "/"+planned))
-}
-
 // allowConflict records the user's permission for a conflict; it reports
 // false when the conflict is not one a decision can resolve.
-func allowConflict(d *steps.Decisions, c *steps.ConflictError, plan steps.Plan) bool {
-	f := decisionField(d, c, plan)
+func allowConflict(d *steps.Decisions, c *steps.ConflictError) bool {
+	f := decisionField(d, c)
 	if f == nil {
 		return false
 	}
@@ -157,8 +146,8 @@ func allowConflict(d *steps.Decisions, c *steps.ConflictError, plan steps.Plan) 
 }
 
 // conflictAllowed reports whether the decisions already allow a conflict.
-func conflictAllowed(d steps.Decisions, c *steps.ConflictError, plan steps.Plan) bool {
-	f := decisionField(&d, c, plan)
+func conflictAllowed(d steps.Decisions, c *steps.ConflictError) bool {
+	f := decisionField(&d, c)
 	return f != nil && *f
 }
 
@@ -223,9 +212,9 @@ func (r *reviewScreen) conflictView(i, n int, c *steps.ConflictError) string {
 		b.WriteString(highlightDiff(st, c.Diff) + "\n")
 	}
 	switch {
-	case conflictAllowed(r.s.decisions, c, r.s.plan):
+	case conflictAllowed(r.s.decisions, c):
 		b.WriteString(st.success.Render("  ✓ allowed"))
-	case decisionField(&steps.Decisions{}, c, r.s.plan) == nil:
+	case decisionField(&steps.Decisions{}, c) == nil:
 		b.WriteString(st.err.Render("  ✗ the wizard cannot change this; " + c.Hint))
 	default:
 		b.WriteString(st.bold.Render("  y to allow") + st.subtle.Render(" (same as "+c.Hint+")"))
@@ -277,7 +266,7 @@ func (r *reviewScreen) statusLine() string {
 	st := r.s.st
 	open := 0
 	for _, c := range r.s.preview.Conflicts {
-		if !conflictAllowed(r.s.decisions, c, r.s.plan) {
+		if !conflictAllowed(r.s.decisions, c) {
 			open++
 		}
 	}

@@ -135,7 +135,6 @@ func TestFailedStepStopsAndExitsOne(t *testing.T) {
 }
 
 func TestConflictAcceptanceSetsDecision(t *testing.T) {
-	plan := steps.Plan{CIFile: ".gitlab-ci.yml", SnippetPath: ".gitlab/ci/aws-oidc.yml"}
 	tests := map[string]struct {
 		conflict steps.ConflictError
 		want     steps.Decisions
@@ -144,8 +143,6 @@ func TestConflictAcceptanceSetsDecision(t *testing.T) {
 		"provider":                   {steps.ConflictError{Resource: "IAM OIDC provider", Name: "p"}, steps.Decisions{AddClientID: true}},
 		"variable":                   {steps.ConflictError{Resource: "CI/CD variable", Name: "AWS_ROLE_ARN"}, steps.Decisions{ReplaceVariable: true}},
 		"snippet":                    {steps.ConflictError{Resource: "file", Name: ".gitlab/ci/aws-oidc.yml"}, steps.Decisions{OverwriteFiles: true}},
-		"ci file":                    {steps.ConflictError{Resource: "file", Name: ".gitlab-ci.yml"}, steps.Decisions{EditCIFile: true}},
-		"ci file under the checkout": {steps.ConflictError{Resource: "file", Name: "/src/payments/.gitlab-ci.yml"}, steps.Decisions{EditCIFile: true}},
 		"other file":                 {steps.ConflictError{Resource: "file", Name: "ci/deploy.yml"}, steps.Decisions{OverwriteFiles: true}},
 		"unknown":                    {steps.ConflictError{Resource: "group", Name: "acme"}, steps.Decisions{}},
 	}
@@ -153,7 +150,7 @@ func TestConflictAcceptanceSetsDecision(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var d steps.Decisions
 			c := tc.conflict
-			ok := allowConflict(&d, &c, plan)
+			ok := allowConflict(&d, &c)
 			if d != tc.want {
 				t.Errorf("decisions %+v, want %+v", d, tc.want)
 			}

@@ -446,7 +446,7 @@ func confirm(stdin io.Reader, stderr io.Writer, question string) bool {
 }
 
 func decisionsFor(yes bool) steps.Decisions {
-	return steps.Decisions{AddTrustStatement: yes, AddClientID: yes, ReplaceVariable: yes, OverwriteFiles: yes, EditCIFile: yes}
+	return steps.Decisions{AddTrustStatement: yes, AddClientID: yes, ReplaceVariable: yes, OverwriteFiles: yes}
 }
 
 func summarize(changes []steps.Change) string {

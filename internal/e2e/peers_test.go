@@ -90,7 +90,7 @@ func newProject(t *testing.T, spec steps.SnippetSpec, existingCI, branch string)
 	if err != nil {
 		t.Fatalf("PlanCIFiles: %v", err)
 	}
-	if _, err := steps.ApplyCIFiles(dir, edits, steps.Decisions{EditCIFile: true}, true); err != nil {
+	if _, err := steps.ApplyCIFiles(dir, edits, steps.Decisions{}, true); err != nil {
 		t.Fatalf("ApplyCIFiles: %v", err)
 	}
 	p := &project{dir: dir}
