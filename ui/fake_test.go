@@ -112,7 +112,7 @@ func (f *fakeBackend) Preview(ctx context.Context, p steps.Plan, d steps.Decisio
 	if f.conflictRole && !d.AddTrustStatement {
 		pv.Conflicts = append(pv.Conflicts, &steps.ConflictError{Resource: "IAM role", Name: p.RoleName,
 			Diff: "  Statement[0] GitLabOIDCacmepayments\n-   sub: project_path:acme/payments:ref_type:branch:ref:*\n+   sub: project_path:acme/payments:ref_type:branch:ref:main",
-			Hint: "--add-trust-statement"})
+			Hint: "its trust policy differs; setup only appends its statement and keeps the others: confirm it in the wizard or re-run with --yes"})
 	}
 	return pv, nil
 }

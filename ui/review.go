@@ -178,7 +178,12 @@ func (r *reviewScreen) view() string {
 	}
 	pv := r.s.preview
 	var b strings.Builder
-	b.WriteString(r.statusLine() + "\n\n")
+	if r.blocked != "" {
+		// Right under the title, where the eye is after pressing enter.
+		b.WriteString(st.err.Render("✗ "+r.blocked) + "\n\n")
+	} else {
+		b.WriteString(r.statusLine() + "\n\n")
+	}
 	b.WriteString(st.heading.Render("Changes") + "\n")
 	b.WriteString(changeLines(st, pv.Changes, "  "))
 	if w := r.warnings(); len(w) > 0 {
@@ -189,9 +194,6 @@ func (r *reviewScreen) view() string {
 	}
 	for i, c := range pv.Conflicts {
 		b.WriteString("\n\n" + r.conflictView(i, len(pv.Conflicts), c))
-	}
-	if r.blocked != "" {
-		b.WriteString("\n\n" + st.err.Render("✗ "+r.blocked))
 	}
 	b.WriteString("\n\n" + st.heading.Render("Trust policy") + st.subtle.Render("  (role "+r.s.plan.RoleName+")") + "\n")
 	b.WriteString(highlightJSON(st, pv.TrustPolicy))
@@ -217,7 +219,7 @@ func (r *reviewScreen) conflictView(i, n int, c *steps.ConflictError) string {
 	case decisionField(&steps.Decisions{}, c) == nil:
 		b.WriteString(st.err.Render("  ✗ the wizard cannot change this; " + c.Hint))
 	default:
-		b.WriteString(st.bold.Render("  y to allow") + st.subtle.Render(" (same as "+c.Hint+")"))
+		b.WriteString(st.subtle.Render("  "+c.Hint) + "\n" + st.bold.Render("  y to allow"))
 	}
 	return b.String()
 }
