@@ -28,9 +28,9 @@ type viewProbe struct {
 type probeMsg struct{}
 
 func (p *viewProbe) filter(m tea.Model, msg tea.Msg) tea.Msg {
-	if sm, ok := m.(*SetupModel); ok {
+	if v, ok := m.(interface{ View() tea.View }); ok {
 		p.mu.Lock()
-		p.last = ansi.Strip(sm.View().Content)
+		p.last = ansi.Strip(v.View().Content)
 		p.mu.Unlock()
 	}
 	return msg
