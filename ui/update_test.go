@@ -139,12 +139,12 @@ func TestConflictAcceptanceSetsDecision(t *testing.T) {
 		conflict steps.ConflictError
 		want     steps.Decisions
 	}{
-		"role":                       {steps.ConflictError{Resource: "IAM role", Name: "r"}, steps.Decisions{AddTrustStatement: true}},
-		"provider":                   {steps.ConflictError{Resource: "IAM OIDC provider", Name: "p"}, steps.Decisions{AddClientID: true}},
-		"variable":                   {steps.ConflictError{Resource: "CI/CD variable", Name: "AWS_ROLE_ARN"}, steps.Decisions{ReplaceVariable: true}},
-		"snippet":                    {steps.ConflictError{Resource: "file", Name: ".gitlab/ci/aws-oidc.yml"}, steps.Decisions{OverwriteFiles: true}},
-		"other file":                 {steps.ConflictError{Resource: "file", Name: "ci/deploy.yml"}, steps.Decisions{OverwriteFiles: true}},
-		"unknown":                    {steps.ConflictError{Resource: "group", Name: "acme"}, steps.Decisions{}},
+		"role":       {steps.ConflictError{Resource: "IAM role", Name: "r"}, steps.Decisions{AddTrustStatement: true}},
+		"provider":   {steps.ConflictError{Resource: "IAM OIDC provider", Name: "p"}, steps.Decisions{AddClientID: true}},
+		"variable":   {steps.ConflictError{Resource: "CI/CD variable", Name: "AWS_ROLE_ARN"}, steps.Decisions{ReplaceVariable: true}},
+		"snippet":    {steps.ConflictError{Resource: "file", Name: ".gitlab/ci/aws-oidc.yml"}, steps.Decisions{OverwriteFiles: true}},
+		"other file": {steps.ConflictError{Resource: "file", Name: "ci/deploy.yml"}, steps.Decisions{OverwriteFiles: true}},
+		"unknown":    {steps.ConflictError{Resource: "group", Name: "acme"}, steps.Decisions{}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
