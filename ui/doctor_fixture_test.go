@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -129,30 +128,16 @@ func (d *doctorDriver) keys(ks ...string) *doctorDriver {
 
 func (d *doctorDriver) run(cmd tea.Cmd) {
 	d.t.Helper()
-	if cmd == nil {
-		return
-	}
-	done := make(chan tea.Msg, 1)
-	go func() { done <- cmd() }()
-	var msg tea.Msg
-	select {
-	case msg = <-done:
-	case <-time.After(5 * time.Second):
-		d.t.Fatal("a command did not return within 5 s")
-	}
-	switch msg := msg.(type) {
-	case tea.BatchMsg:
-		for _, c := range msg {
-			d.run(c)
-		}
-	case tea.QuitMsg:
-		d.quit = true
-	case collectedMsg, auditDoneMsg, fixPreviewMsg, fixAppliedMsg:
-		d.send(msg)
-	case spinner.TickMsg:
-	default:
-		if s, ok := clipboardText(msg); ok {
-			d.clipboard = s
+	for _, msg := range runCmd(d.t, cmd) {
+		switch msg.(type) {
+		case tea.QuitMsg:
+			d.quit = true
+		case collectedMsg, auditDoneMsg, fixPreviewMsg, fixAppliedMsg:
+			d.send(msg)
+		default:
+			if s, ok := clipboardText(msg); ok {
+				d.clipboard = s
+			}
 		}
 	}
 }

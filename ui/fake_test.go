@@ -246,8 +246,23 @@ func (d *driver) type_(s string) *driver {
 
 func (d *driver) run(cmd tea.Cmd) {
 	d.t.Helper()
+	for _, msg := range runCmd(d.t, cmd) {
+		switch msg.(type) {
+		case tea.QuitMsg:
+			d.quit = true
+		case navMsg, connectedMsg, previewMsg, stepDoneMsg, handoutMsg:
+			d.send(msg)
+		}
+	}
+}
+
+// runCmd runs a command the way the event loop would (a batch's commands
+// one after another) and returns the messages they produced, spinner ticks
+// left out; a command that does not return in 5 s fails the test.
+func runCmd(t *testing.T, cmd tea.Cmd) []tea.Msg {
+	t.Helper()
 	if cmd == nil {
-		return
+		return nil
 	}
 	done := make(chan tea.Msg, 1)
 	go func() { done <- cmd() }()
@@ -255,18 +270,19 @@ func (d *driver) run(cmd tea.Cmd) {
 	select {
 	case msg = <-done:
 	case <-time.After(5 * time.Second):
-		d.t.Fatal("a command did not return within 5 s")
+		t.Fatal("a command did not return within 5 s")
 	}
 	switch msg := msg.(type) {
 	case tea.BatchMsg:
+		var out []tea.Msg
 		for _, c := range msg {
-			d.run(c)
+			out = append(out, runCmd(t, c)...)
 		}
-	case tea.QuitMsg:
-		d.quit = true
-	case navMsg, connectedMsg, previewMsg, stepDoneMsg, handoutMsg:
-		d.send(msg)
-	case spinner.TickMsg:
+		return out
+	case spinner.TickMsg, nil:
+		return nil
+	default:
+		return []tea.Msg{msg}
 	}
 }
 
