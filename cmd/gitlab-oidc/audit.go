@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"gitlab-oidc/diagnose"
@@ -138,7 +136,7 @@ func runAudit(ctx context.Context, cmd *cobra.Command, f *auditFlags) error {
 			return err
 		}
 	} else {
-		p := newPrinter(cmd.ErrOrStderr(), noColorEnv())
+		p := newPrinter(cmd.ErrOrStderr(), noColor())
 		rep, err = audit(ctx, auditProgress(p, isTerminal(cmd.ErrOrStderr())))
 		if err != nil {
 			return err
@@ -198,17 +196,7 @@ func (f *auditFlags) auditFunc(ctx context.Context) (func(context.Context, func(
 
 // plain reports whether to print instead of starting the TUI.
 func (f *auditFlags) plain(cmd *cobra.Command) bool {
-	c := connectFlags{noTUI: f.noTUI || f.format != "text"}
-	return c.plain(cmd)
-}
-
-func noColorEnv() bool {
-	return (&connectFlags{}).noColor()
-}
-
-func isTerminal(w io.Writer) bool {
-	fd, ok := w.(*os.File)
-	return ok && term.IsTerminal(fd.Fd())
+	return plainMode(cmd, f.noTUI || f.format != "text")
 }
 
 // auditProgress reports progress on stderr: a line rewritten in place on a

@@ -33,7 +33,7 @@ func runAuditScreens(ctx context.Context, cmd *cobra.Command, run auditRun) (dia
 		return diagnose.AuditReport{}, ctx.Err()
 	}
 	rep := m.Report()
-	printAuditSummary(newPrinter(cmd.ErrOrStderr(), noColorEnv()), rep)
+	printAuditSummary(newPrinter(cmd.ErrOrStderr(), noColor()), rep)
 	return rep, nil
 }
 

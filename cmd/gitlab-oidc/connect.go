@@ -47,15 +47,27 @@ func (c *connectFlags) register(cmd *cobra.Command) {
 
 // plain reports whether to use plain output instead of the TUI.
 func (c *connectFlags) plain(cmd *cobra.Command) bool {
-	if c.noTUI || c.format == "json" || os.Getenv("ACCESSIBLE") != "" || os.Getenv("TERM") == "dumb" {
-		return true
-	}
-	in, ok1 := cmd.InOrStdin().(*os.File)
-	out, ok2 := cmd.OutOrStdout().(*os.File)
-	return !ok1 || !ok2 || !term.IsTerminal(in.Fd()) || !term.IsTerminal(out.Fd())
+	return plainMode(cmd, c.noTUI || c.format != "text")
 }
 
-func (c *connectFlags) noColor() bool {
+// plainMode decides between the TUI and plain output for every command:
+// plain when asked (--no-tui, a machine format), for screen readers
+// (ACCESSIBLE), on dumb terminals, or when stdin or stdout is not a terminal.
+func plainMode(cmd *cobra.Command, asked bool) bool {
+	if asked || os.Getenv("ACCESSIBLE") != "" || os.Getenv("TERM") == "dumb" {
+		return true
+	}
+	return !isTerminal(cmd.InOrStdin()) || !isTerminal(cmd.OutOrStdout())
+}
+
+// isTerminal reports whether a stream is a terminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
+
+// noColor is NO_COLOR or a dumb terminal.
+func noColor() bool {
 	return os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb"
 }
 
@@ -144,7 +156,7 @@ type printer struct {
 
 // newPrinter colours only a terminal, and never with NO_COLOR or TERM=dumb.
 func newPrinter(w interface{ Write([]byte) (int, error) }, noColor bool) *printer {
-	if f, ok := w.(*os.File); !ok || !term.IsTerminal(f.Fd()) {
+	if !isTerminal(w) {
 		noColor = true
 	}
 	return &printer{w: w, noColor: noColor}

@@ -190,8 +190,7 @@ func (f *doctorFlags) plain(cmd *cobra.Command) bool {
 	if f.applyFix {
 		return true
 	}
-	c := connectFlags{noTUI: f.noTUI, format: f.format}
-	return c.plain(cmd)
+	return plainMode(cmd, f.noTUI || f.format != "text")
 }
 
 // options checks the flags and reads every local input. Every problem is a

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"gitlab-oidc/steps"
@@ -305,7 +304,7 @@ type roleReport struct {
 }
 
 func runSetupPlain(ctx context.Context, r *steps.Runner, ch steps.Choices, f *setupFlags, stdin io.Reader, stdout, stderr io.Writer) error {
-	p := newPrinter(stderr, f.conn.noColor())
+	p := newPrinter(stderr, noColor())
 	if r.Env.Simulated {
 		p.line("SIMULATED (demo): an in-process AWS account and GitLab project; nothing leaves this machine")
 	}
@@ -436,7 +435,7 @@ func runSetupPlain(ctx context.Context, r *steps.Runner, ch steps.Choices, f *se
 // answer is no (scripts pass --yes).
 func confirm(stdin io.Reader, stderr io.Writer, question string) bool {
 	file, ok := stdin.(*os.File)
-	if !ok || !term.IsTerminal(file.Fd()) {
+	if !ok || !isTerminal(file) {
 		return false
 	}
 	fmt.Fprintf(stderr, "%s [y/N] ", question)
