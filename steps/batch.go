@@ -126,27 +126,37 @@ func (r *Runner) Batch(ctx context.Context, base *Connection, ch Choices, opts B
 		}
 	}
 	results := make([]BatchResult, len(opts.Projects))
-	sem := make(chan struct{}, opts.Concurrency)
+	bounded(ctx, len(opts.Projects), opts.Concurrency, func(i int) {
+		results[i] = noFiles.onboardOne(ctx, base, ch, opts.Projects[i], opts.MaxRateLimitRetries)
+		if opts.Progress != nil {
+			opts.Progress(results[i])
+		}
+	}, func(i int) {
+		results[i] = BatchResult{Project: opts.Projects[i], Status: BatchSkipped, Error: ctx.Err().Error()}
+	})
+	return results, nil
+}
+
+// bounded runs work(i) for i in [0, n) with at most limit at once; an index
+// not started when ctx ends gets skip(i) instead.
+func bounded(ctx context.Context, n, limit int, work, skip func(i int)) {
+	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
-	for i, project := range opts.Projects {
+	for i := 0; i < n; i++ {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			skip(i)
+			continue
+		}
 		wg.Add(1)
-		go func(i int, project string) {
+		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				results[i] = BatchResult{Project: project, Status: BatchSkipped, Error: ctx.Err().Error()}
-				return
-			}
 			defer func() { <-sem }()
-			results[i] = noFiles.onboardOne(ctx, base, ch, project, opts.MaxRateLimitRetries)
-			if opts.Progress != nil {
-				opts.Progress(results[i])
-			}
-		}(i, project)
+			work(i)
+		}()
 	}
 	wg.Wait()
-	return results, nil
 }
 
 // onboardOne sets up one project, retrying the whole (idempotent) project
@@ -232,23 +242,14 @@ func withoutProvider(steps []Step) []Step {
 func (r *Runner) batchGroupRole(ctx context.Context, base *Connection, ch Choices, opts BatchOptions) ([]BatchResult, error) {
 	infos := make([]ProjectInfo, len(opts.Projects))
 	errs := make([]error, len(opts.Projects))
-	sem := make(chan struct{}, opts.Concurrency)
-	var wg sync.WaitGroup
-	for i, project := range opts.Projects {
-		wg.Add(1)
-		go func(i int, project string) {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			proj, err := r.Env.GitLab.Project(ctx, project)
-			if err != nil {
-				errs[i] = fmt.Errorf("project %s: %w", project, err)
-				return
-			}
-			infos[i], errs[i] = r.projectInfo(ctx, proj)
-		}(i, project)
-	}
-	wg.Wait()
+	bounded(ctx, len(opts.Projects), opts.Concurrency, func(i int) {
+		proj, err := r.Env.GitLab.Project(ctx, opts.Projects[i])
+		if err != nil {
+			errs[i] = fmt.Errorf("project %s: %w", opts.Projects[i], err)
+			return
+		}
+		infos[i], errs[i] = r.projectInfo(ctx, proj)
+	}, func(i int) { errs[i] = ctx.Err() })
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
