@@ -37,11 +37,7 @@ func columns(width int, left, right string) string {
 	if width < twoColumnWidth {
 		return stacked
 	}
-	rightW := 0
-	for _, l := range strings.Split(right, "\n") {
-		rightW = max(rightW, ansi.StringWidth(l))
-	}
-	leftW := width - rightW - 4
+	leftW := width - widestLine(right) - 4
 	if leftW < minColumn {
 		return stacked
 	}
@@ -49,10 +45,13 @@ func columns(width int, left, right string) string {
 	for _, line := range strings.Split(left, "\n") {
 		l = append(l, wrapHanging(line, leftW)...)
 	}
-	r := strings.Split(right, "\n")
-	n := max(len(l), len(r))
-	out := make([]string, n)
-	for i := range n {
+	return joinColumns(l, strings.Split(right, "\n"), leftW)
+}
+
+// joinColumns puts line blocks side by side, the left padded to leftW.
+func joinColumns(l, r []string, leftW int) string {
+	out := make([]string, max(len(l), len(r)))
+	for i := range out {
 		var a, b string
 		if i < len(l) {
 			a = l[i]
@@ -63,6 +62,15 @@ func columns(width int, left, right string) string {
 		out[i] = strings.TrimRight(pad(a, leftW)+"    "+b, " ")
 	}
 	return strings.Join(out, "\n")
+}
+
+// widestLine is the display width of a block's widest line.
+func widestLine(s string) int {
+	w := 0
+	for _, l := range strings.Split(s, "\n") {
+		w = max(w, ansi.StringWidth(l))
+	}
+	return w
 }
 
 // table aligns rows of cells into columns by the widest cell in each.
@@ -204,28 +212,9 @@ func fill[T comparable](dst *T, def T) {
 // natural widths, else one under the other. Unlike columns it never wraps
 // the left block: claims and ARNs read badly when broken.
 func sideBySide(width int, left, right string) string {
-	widest := func(s string) int {
-		w := 0
-		for _, l := range strings.Split(s, "\n") {
-			w = max(w, ansi.StringWidth(l))
-		}
-		return w
-	}
-	leftW := widest(left)
-	if width < twoColumnWidth || leftW+4+widest(right) > width {
+	leftW := widestLine(left)
+	if width < twoColumnWidth || leftW+4+widestLine(right) > width {
 		return left + "\n\n" + right
 	}
-	l, r := strings.Split(left, "\n"), strings.Split(right, "\n")
-	out := make([]string, max(len(l), len(r)))
-	for i := range out {
-		var a, b string
-		if i < len(l) {
-			a = l[i]
-		}
-		if i < len(r) {
-			b = r[i]
-		}
-		out[i] = strings.TrimRight(pad(a, leftW)+"    "+b, " ")
-	}
-	return strings.Join(out, "\n")
+	return joinColumns(strings.Split(left, "\n"), strings.Split(right, "\n"), leftW)
 }
