@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -121,30 +122,14 @@ func NewPlan(conn *Connection, ch Choices) (Plan, error) {
 	if len(ch.Allow) == 0 {
 		ch.Allow = def.Allow
 	}
-	if ch.Audience == "" {
-		ch.Audience = def.Audience
-	}
-	if ch.MaxSessionSeconds == 0 {
-		ch.MaxSessionSeconds = def.MaxSessionSeconds
-	}
-	if ch.VariableKey == "" {
-		ch.VariableKey = def.VariableKey
-	}
-	if ch.VariableScope == "" {
-		ch.VariableScope = def.VariableScope
-	}
-	if ch.EnvironmentScope == "" {
-		ch.EnvironmentScope = def.EnvironmentScope
-	}
-	if ch.SnippetStyle == "" {
-		ch.SnippetStyle = def.SnippetStyle
-	}
-	if ch.SnippetPath == "" {
-		ch.SnippetPath = def.SnippetPath
-	}
-	if ch.CIFile == "" {
-		ch.CIFile = def.CIFile
-	}
+	ch.Audience = cmp.Or(ch.Audience, def.Audience)
+	ch.MaxSessionSeconds = cmp.Or(ch.MaxSessionSeconds, def.MaxSessionSeconds)
+	ch.VariableKey = cmp.Or(ch.VariableKey, def.VariableKey)
+	ch.VariableScope = cmp.Or(ch.VariableScope, def.VariableScope)
+	ch.EnvironmentScope = cmp.Or(ch.EnvironmentScope, def.EnvironmentScope)
+	ch.SnippetStyle = cmp.Or(ch.SnippetStyle, def.SnippetStyle)
+	ch.SnippetPath = cmp.Or(ch.SnippetPath, def.SnippetPath)
+	ch.CIFile = cmp.Or(ch.CIFile, def.CIFile)
 	inst := Instance{URL: conn.GitLab.URL, IssuerURL: strings.TrimSuffix(conn.Issuer.URL, "/")}
 	if err := ValidateIssuer(inst.IssuerURL); err != nil {
 		return Plan{}, err
