@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -42,7 +43,7 @@ func issuerStatus(target string, r issuer.Report) IssuerStatus {
 	case r.Err != "":
 		warnings = append(warnings, "issuer: "+r.Err)
 	case !r.Discovery.OK():
-		warnings = append(warnings, fmt.Sprintf("discovery document %s could not be fetched (%s): setup goes on with %s as the issuer, but STS will fail the same way", r.Discovery.URL, firstNonEmpty(r.Discovery.Err, fmt.Sprint("HTTP ", r.Discovery.Status)), st.URL))
+		warnings = append(warnings, fmt.Sprintf("discovery document %s could not be fetched (%s): setup goes on with %s as the issuer, but STS will fail the same way", r.Discovery.URL, cmp.Or(r.Discovery.Err, fmt.Sprint("HTTP ", r.Discovery.Status)), st.URL))
 	case r.DiscoveredIssuer != "" && strings.TrimSuffix(r.DiscoveredIssuer, "/") != st.URL:
 		st.URL = strings.TrimSuffix(r.DiscoveredIssuer, "/")
 		st.Source = "discovery"
@@ -51,26 +52,17 @@ func issuerStatus(target string, r issuer.Report) IssuerStatus {
 		st.Source = "discovery"
 	}
 	if r.Discovery.OK() && !r.JWKS.OK() {
-		warnings = append(warnings, fmt.Sprintf("JWKS %s could not be fetched (%s)", r.JWKSURI, firstNonEmpty(r.JWKS.Err, fmt.Sprint("HTTP ", r.JWKS.Status))))
+		warnings = append(warnings, fmt.Sprintf("JWKS %s could not be fetched (%s)", r.JWKSURI, cmp.Or(r.JWKS.Err, fmt.Sprint("HTTP ", r.JWKS.Status))))
 	}
 	if r.PrivateOnly {
 		warnings = append(warnings, "the issuer resolves only to private addresses: STS fetches the keys from the internet and will answer InvalidIdentityToken")
 	}
 	if st.Thumbprint != "" {
-		warnings = append(warnings, fmt.Sprintf("the issuer's certificate is not publicly trusted (%s): the provider gets thumbprint %s", firstNonEmpty(r.TLS.VerifyError, "private CA"), st.Thumbprint))
+		warnings = append(warnings, fmt.Sprintf("the issuer's certificate is not publicly trusted (%s): the provider gets thumbprint %s", cmp.Or(r.TLS.VerifyError, "private CA"), st.Thumbprint))
 	}
 	if total := r.Discovery.Duration + r.JWKS.Duration; total > 2*time.Second {
 		warnings = append(warnings, fmt.Sprintf("discovery and JWKS took %s; STS gives up after about 5 s", total.Round(time.Millisecond)))
 	}
 	st.Warning = strings.Join(warnings, "; ")
 	return st
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

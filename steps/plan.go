@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -269,7 +270,7 @@ func (p Plan) subFor(comps []string, proj ProjectInfo, a Allow) (string, error) 
 	if p.Environment != "" {
 		// GitLab adds these components only to jobs with an environment;
 		// when the tier or protection is unknown, any value is admitted.
-		values["deployment_tier"] = firstNonEmpty(p.DeploymentTier, "*")
+		values["deployment_tier"] = cmp.Or(p.DeploymentTier, "*")
 		values["environment_protected"] = "*"
 	}
 	return token.BuildSub(comps, values), nil
